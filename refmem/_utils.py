@@ -1,0 +1,201 @@
+"""Shared helpers: input validation, random generators and atomic file output.
+
+Every public function of refmem validates its input through these helpers so that
+error messages read the same everywhere, and writes files only through the atomic
+writers below (write to a temporary file in the same folder, then ``os.replace``),
+so an interrupted run never leaves a half-written checkpoint or result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Iterable, Optional, Sequence, Union
+
+import numpy as np
+
+__all__ = [
+    "as_rng",
+    "spawn_rngs",
+    "check_array",
+    "check_float_array",
+    "check_positive",
+    "atomic_write_bytes",
+    "save_json",
+    "load_json",
+    "save_npz",
+    "load_npz",
+]
+
+RngLike = Union[None, int, np.random.SeedSequence, np.random.BitGenerator, np.random.Generator]
+
+
+def as_rng(rng: RngLike = None) -> np.random.Generator:
+    """Normalise ``rng`` to a :class:`numpy.random.Generator` (SPEC 7).
+
+    Parameters
+    ----------
+    rng : None, int, SeedSequence, BitGenerator or Generator
+        A Generator is returned unchanged (so the caller's stream advances);
+        anything else is passed to :func:`numpy.random.default_rng`.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (bool, float, str)):
+        raise TypeError(f"rng must be None, an int, a SeedSequence or a numpy Generator, got {type(rng).__name__}")
+    return np.random.default_rng(rng)
+
+
+def spawn_rngs(seed: Union[int, np.random.SeedSequence], names: Sequence[str]) -> dict:
+    """Independent, named random streams derived from one seed.
+
+    Each name gets its own child of ``SeedSequence(seed)``, so adding draws to one
+    stream (say ``"batches"``) never moves another (say ``"replay"``). The child for a
+    name depends only on the seed and the name's position in ``names``.
+
+    Returns
+    -------
+    dict of str -> numpy.random.Generator
+    """
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
+    children = ss.spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+
+
+def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
+                shape: Optional[Sequence[Optional[int]]] = None, finite: bool = True,
+                dtype_kind: Optional[str] = None, min_size: int = 0) -> np.ndarray:
+    """Convert ``x`` to an ndarray and check rank, shape, dtype kind and finiteness.
+
+    Parameters
+    ----------
+    x : array_like
+    name : str
+        Name used in error messages.
+    ndim : int, optional
+        Required number of dimensions.
+    shape : sequence of int or None, optional
+        Required shape; ``None`` entries match any size.
+    finite : bool, default True
+        Reject NaN and inf (for float arrays).
+    dtype_kind : str, optional
+        Allowed ``dtype.kind`` characters, e.g. ``"f"`` or ``"iu"``.
+    min_size : int, default 0
+        Minimum number of elements.
+
+    Raises
+    ------
+    TypeError
+        Wrong dtype kind.
+    ValueError
+        Wrong rank or shape, too few elements, or non-finite values.
+    """
+    if x is None:
+        raise TypeError(f"{name} must be an array, got None")
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got dtype object")
+    if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
+        raise TypeError(f"{name} must have dtype kind in {dtype_kind!r}, got {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        want = f"shape {_fmt_shape(shape)}" if shape is not None else f"{ndim} dimensions"
+        raise ValueError(f"{name} must have {want}, got shape {arr.shape}")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+            raise ValueError(f"{name} must have shape {_fmt_shape(shape)}, got {arr.shape}")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must have at least {min_size} element(s), got shape {arr.shape}")
+    if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def check_float_array(x: Any, name: str = "x", **kwargs) -> np.ndarray:
+    """Like :func:`check_array`, but return a floating array.
+
+    Float input keeps its dtype (float32 stays float32); integer or bool input is
+    converted to float64.
+    """
+    arr = check_array(x, name, **kwargs)
+    if arr.dtype.kind == "f":
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``float(value)`` after checking it is finite and > 0 (or >= 0)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return v
+
+
+def _fmt_shape(shape: Iterable[Optional[int]]) -> str:
+    return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+
+
+# --------------------------------------------------------------------------- files
+def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+
+
+def save_json(path: Union[str, os.PathLike], obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically. NumPy scalars/arrays are converted.
+
+    Non-finite floats are written as ``NaN``/``Infinity`` only if present; callers
+    that must not emit them should check first.
+    """
+    text = json.dumps(obj, indent=2, default=_json_default, sort_keys=False)
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def load_json(path: Union[str, os.PathLike]) -> Any:
+    """Read a JSON file written by :func:`save_json`."""
+    with open(path, "r", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = False) -> None:
+    """Save a dict of arrays to ``.npz`` atomically (no pickled objects allowed)."""
+    import io
+
+    for k, v in arrays.items():
+        if np.asarray(v).dtype == object:
+            raise TypeError(f"array {k!r} has dtype object; refusing to pickle")
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_npz(path: Union[str, os.PathLike]) -> dict:
+    """Load an ``.npz`` file into a dict of arrays, with ``allow_pickle=False``."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,88 @@
+"""Command-line interface: ``refmem list``, ``refmem run NAME``, ``refmem bench NAME``.
+
+Experiments and benchmarks are looked up in the registries below and imported lazily,
+so one command never pays for (or breaks on) another's imports. Each experiment module
+exposes ``main(argv) -> int``, ``DESCRIPTION`` (one line) and ``CONFIGS`` (preset
+name -> config); each benchmark module exposes ``main(argv) -> int`` and
+``DESCRIPTION``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+__all__ = ["main", "EXPERIMENTS", "BENCHMARKS"]
+
+#: experiment name -> module exposing main(argv), DESCRIPTION, CONFIGS
+EXPERIMENTS = {
+    "consolidation": "refmem.consolidation",
+    "extended": "refmem.extended",
+}
+
+#: benchmark name -> module exposing main(argv), DESCRIPTION
+BENCHMARKS = {
+    "hopfield": "refmem.benchmarks.hopfield",
+    "vae": "refmem.benchmarks.vae",
+    "shapes3d": "refmem.benchmarks.shapes3d",
+}
+
+
+def _load(table: dict, kind: str, name: str):
+    if name not in table:
+        raise SystemExit(f"refmem: unknown {kind} {name!r}; choose from {', '.join(sorted(table))}")
+    return importlib.import_module(table[name])
+
+
+def _cmd_list() -> int:
+    print("Experiments (refmem run NAME [--config PRESET] ...):")
+    for name, mod in EXPERIMENTS.items():
+        try:
+            m = importlib.import_module(mod)
+            desc, presets = m.DESCRIPTION, ", ".join(m.CONFIGS)
+        except Exception as exc:  # keep `list` usable even if one module is broken
+            desc, presets = f"(unavailable: {exc})", "-"
+        print(f"  {name:<15} {desc}\n  {'':<15} configs: {presets}")
+    print("\nBenchmarks (refmem bench NAME):")
+    for name, mod in BENCHMARKS.items():
+        try:
+            desc = importlib.import_module(mod).DESCRIPTION
+        except Exception as exc:
+            desc = f"(unavailable: {exc})"
+        print(f"  {name:<15} {desc}")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the ``refmem`` console script and ``python -m refmem``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="refmem",
+        description="Generative model of memory construction and consolidation "
+                    "(Spens & Burgess 2024) in NumPy.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("list", help="list experiments, their configs, and benchmarks")
+    p_run = sub.add_parser("run", help="run an experiment (see `refmem list`)", add_help=False)
+    p_run.add_argument("name", nargs="?")
+    p_bench = sub.add_parser("bench", help="run a benchmark (see `refmem list`)", add_help=False)
+    p_bench.add_argument("name", nargs="?")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"refmem {__version__}")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "list":
+        return _cmd_list()
+    if args.command in ("run", "bench"):
+        if args.name is None or args.name.startswith("-"):
+            table = EXPERIMENTS if args.command == "run" else BENCHMARKS
+            print(f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}")
+            return 0 if args.name in ("-h", "--help") else 2
+        table = EXPERIMENTS if args.command == "run" else BENCHMARKS
+        return int(_load(table, args.command == "run" and "experiment" or "benchmark", args.name).main(rest) or 0)
+    parser.print_help()
+    return 0 if not argv else 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The layer protocol shared by every neocortical building block, and ``Sequential``.
+
+Conventions (all layers):
+
+* Data are NHWC (batch, height, width, channels), as in the paper's Keras code.
+* ``input_shape`` / ``output_shape`` are per-example shapes (no batch axis), fixed at
+  construction; ``forward`` raises ``ValueError`` on any other shape.
+* ``params`` maps short names (``"kernel"``, ``"bias"``, ``"gamma"``, ``"beta"``) to
+  trainable arrays; ``grads`` has exactly the same keys and shapes; ``buffers`` holds
+  non-trainable state (batch-norm moving statistics). Kernels use Keras layouts
+  (Dense ``(in, out)``, Conv2D ``(kh, kw, in, out)`` = HWIO, Conv2DTranspose
+  ``(kh, kw, out, in)``) so that weights from other frameworks map in directly.
+* ``forward(x, train=False, rng=None) -> (y, cache)``; ``cache`` is whatever
+  ``backward`` needs and nothing is kept on the layer, so two forwards may be
+  back-propagated in any order.
+* ``backward(dy, cache) -> dx`` returns the input gradient and **accumulates** (``+=``)
+  parameter gradients into ``grads``; ``zero_grad()`` resets them.
+* A layer computes in its own dtype (chosen at construction: float32 for training
+  runs, float64 for gradient checks); input of another dtype raises ``TypeError``.
+* ``train`` and ``mode`` are distinct: ``mode="as_run"`` layers (batch norm, dropout)
+  behave the same whether ``train`` is True or False, which is what the paper's code
+  actually ran (paper.md section 1.7).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["Layer", "Sequential"]
+
+
+class Layer:
+    """Base class: holds ``params``, ``grads``, ``buffers`` and fixed shapes."""
+
+    def __init__(self, input_shape: Sequence[int], output_shape: Sequence[int],
+                 dtype: Any = np.float32, name: Optional[str] = None):
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.output_shape = tuple(int(s) for s in output_shape)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"layer dtype must be a float dtype, got {self.dtype}")
+        self.name = name or type(self).__name__.lower()
+        self.params: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self.grads: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self.buffers: "OrderedDict[str, np.ndarray]" = OrderedDict()
+
+    # -- helpers for subclasses ------------------------------------------------------
+    def _add_param(self, key: str, value: np.ndarray) -> None:
+        self.params[key] = np.ascontiguousarray(value, dtype=self.dtype)
+        self.grads[key] = np.zeros_like(self.params[key])
+
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{self.name}: input must be an ndarray, got {type(x).__name__}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"{self.name}: input dtype {x.dtype} does not match layer dtype {self.dtype}")
+        if x.shape[1:] != self.input_shape or x.ndim != len(self.input_shape) + 1:
+            raise ValueError(f"{self.name}: expected input of shape (N, {', '.join(map(str, self.input_shape))}), "
+                             f"got {x.shape}")
+        return x
+
+    # -- protocol --------------------------------------------------------------------
+    def forward(self, x: np.ndarray, train: bool = False,
+                rng: Optional[np.random.Generator] = None) -> Tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, cache: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def zero_grad(self) -> None:
+        for g in self.grads.values():
+            g.fill(0)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, {self.input_shape} -> {self.output_shape})"
+
+
+class Sequential(Layer):
+    """A chain of layers; parameter names are ``"<layer name>.<key>"``.
+
+    ``params``/``grads``/``buffers`` are views onto the children's arrays (the same
+    objects), so optimisers updating ``params[k]`` in place update the children.
+    """
+
+    def __init__(self, layers: Sequence[Layer], name: Optional[str] = None):
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        names = [l.name for l in layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"layer names must be unique, got {names}")
+        for a, b in zip(layers[:-1], layers[1:]):
+            if a.output_shape != b.input_shape:
+                raise ValueError(f"{a.name} outputs {a.output_shape} but {b.name} expects {b.input_shape}")
+        super().__init__(layers[0].input_shape, layers[-1].output_shape, layers[0].dtype, name or "sequential")
+        self.layers: List[Layer] = list(layers)
+        for l in self.layers:
+            for k in l.params:
+                self.params[f"{l.name}.{k}"] = l.params[k]
+                self.grads[f"{l.name}.{k}"] = l.grads[k]
+            for k in l.buffers:
+                self.buffers[f"{l.name}.{k}"] = l.buffers[k]
+
+    def forward(self, x, train=False, rng=None):
+        caches = []
+        for l in self.layers:
+            x, c = l.forward(x, train=train, rng=rng)
+            caches.append(c)
+        return x, caches
+
+    def forward_collect(self, x, names: Sequence[str], train=False, rng=None):
+        """Forward pass that also returns the outputs of the named layers (a dict)."""
+        want, out = set(names), {}
+        unknown = want - {l.name for l in self.layers}
+        if unknown:
+            raise ValueError(f"unknown layer name(s) {sorted(unknown)}; have {[l.name for l in self.layers]}")
+        for l in self.layers:
+            x, _ = l.forward(x, train=train, rng=rng)
+            if l.name in want:
+                out[l.name] = x
+        return x, out
+
+    def backward(self, dy, cache):
+        for l, c in zip(reversed(self.layers), reversed(cache)):
+            dy = l.backward(dy, c)
+        return dy
+
+    def zero_grad(self):
+        for l in self.layers:
+            l.zero_grad()
+
+    def __getitem__(self, name: str) -> Layer:
+        for l in self.layers:
+            if l.name == name:
+                return l
+        raise KeyError(name)
