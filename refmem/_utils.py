@@ -126,6 +126,8 @@ def check_float_array(x: Any, name: str = "x", **kwargs) -> np.ndarray:
 
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``float(value)`` after checking it is finite and > 0 (or >= 0)."""
+    if isinstance(value, (str, bytes, bool)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -152,6 +154,9 @@ def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -162,3 +162,18 @@ def test_progress_draws_only_when_enabled():
         p.update(2)
         p.update(2)
     assert "4/4" in s.getvalue()
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        save_json(tmp_path / "p.json", {})
+    finally:
+        os.umask(umask)
+    assert (os.stat(tmp_path / "p.json").st_mode & 0o777) == 0o644
+
+
+def test_check_positive_rejects_strings_and_bools():
+    for bad in ("90", True):
+        with pytest.raises(TypeError):
+            check_positive(bad, "beta")
