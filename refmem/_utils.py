@@ -202,5 +202,5 @@ def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = Fal
 
 def load_npz(path: Union[str, os.PathLike]) -> dict:
     """Load an ``.npz`` file into a dict of arrays, with ``allow_pickle=False``."""
-    with np.load(path, allow_pickle=False) as data:
+    with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
