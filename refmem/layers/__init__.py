@@ -1,7 +1,27 @@
 """Neocortex building blocks: NHWC layers with explicit forward/backward (manual backprop).
 
-See :mod:`refmem.layers.base` for the protocol every layer follows.
+See :mod:`refmem.layers.base` for the protocol every layer follows and
+``docs/layers.md`` for the equations (each with a pointer to its code).
 """
+from .activations import LeakyReLU, ReLU, Sigmoid
 from .base import Layer, Sequential
+from .conv import Conv2D, conv2d_backward, conv2d_forward
+from .conv_reference import conv2d_naive, conv2d_transpose_naive
+from .conv_transpose import Conv2DTranspose, conv2d_transpose_backward, conv2d_transpose_forward
+from .dense import Dense
+from .dropout import Dropout
+from .initializers import glorot_uniform
+from .norm import BatchNorm
+from .padding import conv_output_length, conv_transpose_output_length, same_padding
+from .pooling import Flatten, GlobalAveragePooling2D, Reshape, UpSampling2D
+from .upsample_conv import UpsampleConv2D
 
-__all__ = ["Layer", "Sequential"]
+__all__ = [
+    "Layer", "Sequential",
+    "Dense", "Conv2D", "Conv2DTranspose", "UpsampleConv2D",
+    "UpSampling2D", "GlobalAveragePooling2D", "Flatten", "Reshape",
+    "BatchNorm", "LeakyReLU", "ReLU", "Sigmoid", "Dropout",
+    "conv2d_naive", "conv2d_transpose_naive",
+    "conv2d_forward", "conv2d_backward", "conv2d_transpose_forward", "conv2d_transpose_backward",
+    "conv_output_length", "conv_transpose_output_length", "same_padding", "glorot_uniform",
+]
