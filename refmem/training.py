@@ -1,0 +1,184 @@
+"""Minibatch training of a :class:`refmem.vae.VAE`, as the paper's Keras code ran it.
+
+paper.md 1.6: Adam (lr 1e-3, AMSGrad), batch 32, data reshuffled every epoch (the
+last, partial batch is kept: 10,000 images give 313 steps), per-epoch loss = mean over
+that epoch's batches (what Keras reports), early stopping on the training loss with
+patience 3 and min_delta 0, best weights *not* restored.
+
+Callbacks are objects with optional ``on_epoch_begin(epoch, logs, vae)``,
+``on_epoch_end(epoch, logs, vae)`` and ``on_train_end(logs, vae)`` methods (Keras
+style; ``logs`` is ``{}`` at epoch begin and ``{"loss", "recon", "kl"}`` at epoch end),
+or plain callables ``f(epoch, logs, vae)`` called at epoch end. A callback may set
+``vae.stop_training = True`` to stop after the current epoch.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+from ._utils import as_rng, check_positive
+from .optim import Adam
+
+__all__ = ["train_epoch", "fit", "EarlyStopping", "Callback"]
+
+
+class Callback:
+    """No-op base class; override any of the three hooks."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict, vae) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, logs: dict, vae) -> None:
+        pass
+
+    def on_train_end(self, logs: dict, vae) -> None:
+        pass
+
+
+class EarlyStopping:
+    """Keras ``EarlyStopping(monitor="loss", patience, min_delta, restore_best_weights=False)``.
+
+    An epoch improves when ``loss < best - min_delta``; ``wait`` counts epochs since the
+    last improvement and training stops once ``wait >= patience``.
+    """
+
+    def __init__(self, patience: int = 3, min_delta: float = 0.0):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise ValueError(f"patience must be an int >= 0, got {patience!r}")
+        self.patience = int(patience)
+        self.min_delta = abs(check_positive(min_delta, "min_delta", allow_zero=True))
+        self.best, self.wait = math.inf, 0
+
+    def update(self, loss: float) -> bool:
+        """Record one epoch's loss; return True if training should stop."""
+        self.wait += 1
+        if loss + self.min_delta < self.best:  # improvement: loss < best - min_delta
+            self.best, self.wait = loss, 0
+        return self.wait >= self.patience
+
+
+def _batch_size(batch_size) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
+                _checked: bool = False) -> Dict[str, float]:
+    """One pass over ``x`` in shuffled minibatches, one optimiser step per batch.
+
+    Parameters
+    ----------
+    vae : VAE
+    x : (N, *vae.input_shape) ndarray
+        Training data (validated and cast to the model dtype once).
+    optimizer : object with ``step(grads)``
+        Usually :class:`refmem.optim.Adam` over ``vae.params``. ``step`` receives
+        ``vae.grads`` itself (the live arrays, overwritten by the next batch).
+    batch_size : int, default 32
+        The last batch holds the remaining ``N mod batch_size`` images (kept).
+    rng : seed or Generator
+        Shuffles the data, then draws every batch's ε (and dropout masks).
+
+    Returns
+    -------
+    dict
+        ``{"loss", "recon", "kl"}``: unweighted means over the epoch's batches.
+    """
+    rng = as_rng(rng)
+    bs = _batch_size(batch_size)
+    x = x if _checked else vae._check_x(x)
+    order = rng.permutation(x.shape[0])  # reshuffled every epoch
+    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    n_batches = 0
+    for start in range(0, x.shape[0], bs):
+        xb = x[order[start:start + bs]]
+        vae.zero_grad()
+        losses = vae._forward_backward(xb, None, rng, True, True)
+        optimizer.step(vae.grads)
+        sums["loss"] += losses["total"]
+        sums["recon"] += losses["recon"]
+        sums["kl"] += losses["kl"]
+        n_batches += 1
+    return {k: v / n_batches for k, v in sums.items()}
+
+
+def _hooks(callbacks: Sequence, name: str):
+    for cb in callbacks:
+        fn = getattr(cb, name, None)
+        if fn is not None:
+            yield fn
+        elif name == "on_epoch_end" and callable(cb) and not hasattr(cb, "on_epoch_begin"):
+            yield cb
+
+
+def fit(vae, x, epochs: int, batch_size: int = 32, lr: float = 1e-3, amsgrad: bool = True,
+        patience: Optional[int] = 3, min_delta: float = 0.0, rng=None, callbacks=(),
+        optimizer=None, verbose: bool = False) -> dict:
+    """Train ``vae`` on ``x`` for up to ``epochs`` epochs with early stopping.
+
+    Parameters
+    ----------
+    vae : VAE
+    x : (N, *vae.input_shape) ndarray
+    epochs : int
+        Maximum number of epochs (paper: 50 for Shapes3D).
+    batch_size : int, default 32
+    lr : float, default 1e-3
+    amsgrad : bool, default True
+        Used to build ``Adam(vae.params, lr=lr, amsgrad=amsgrad)`` when ``optimizer``
+        is None (the paper's optimiser).
+    patience : int or None, default 3
+        Early stopping on the training loss (Keras semantics, no weight restore);
+        None disables it.
+    min_delta : float, default 0.0
+    rng : seed or Generator
+        One stream for shuffling and ε.
+    callbacks : sequence
+        See the module docstring.
+    optimizer : object with ``step(grads)``, optional
+        Pass one to continue training with an existing optimiser state.
+    verbose : bool
+        Print one line per epoch.
+
+    Returns
+    -------
+    history : dict
+        ``{"loss": [...], "recon": [...], "kl": [...], "epochs": n_run,
+        "stopped_early": bool}`` (JSON-serialisable). The optimiser used is left in
+        ``vae.optimizer`` (pass it back as ``optimizer=`` to continue training).
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    rng = as_rng(rng)
+    x = vae._check_x(x)
+    _batch_size(batch_size)
+    if optimizer is None:
+        optimizer = Adam(vae.params, lr=lr, amsgrad=amsgrad)
+    vae.optimizer = optimizer
+    stopper = EarlyStopping(patience, min_delta) if patience is not None else None
+    callbacks = list(callbacks)
+    history = {"loss": [], "recon": [], "kl": [], "epochs": 0, "stopped_early": False}
+    vae.stop_training = False
+    for epoch in range(int(epochs)):
+        for fn in _hooks(callbacks, "on_epoch_begin"):
+            fn(epoch, {}, vae)
+        logs = train_epoch(vae, x, optimizer, batch_size=batch_size, rng=rng, _checked=True)
+        for k in ("loss", "recon", "kl"):
+            history[k].append(logs[k])
+        history["epochs"] = epoch + 1
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: loss {logs['loss']:.4f} "
+                  f"(recon {logs['recon']:.4f}, kl {logs['kl']:.4f})", flush=True)
+        for fn in _hooks(callbacks, "on_epoch_end"):
+            fn(epoch, dict(logs), vae)
+        if stopper is not None and stopper.update(logs["loss"]):
+            history["stopped_early"] = True
+            break
+        if vae.stop_training:
+            break
+    for fn in _hooks(callbacks, "on_train_end"):
+        fn({k: history[k][-1] for k in ("loss", "recon", "kl")} if history["loss"] else {}, vae)
+    return history
