@@ -200,7 +200,14 @@ def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = Fal
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_npz(path: Union[str, os.PathLike]) -> dict:
-    """Load an ``.npz`` file into a dict of arrays, with ``allow_pickle=False``."""
+def load_npz(path: Union[str, os.PathLike, Any]) -> dict:
+    """Load an ``.npz`` file (path or binary file object) into a dict of arrays.
+
+    Always ``allow_pickle=False``. A path is opened here and closed even when the file
+    is corrupt (``np.load`` alone leaks its handle on a truncated zip).
+    """
+    if hasattr(path, "read"):
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
     with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}

@@ -51,8 +51,7 @@ def load_checked(path: str, expect: Dict[str, np.ndarray], data_key: str) -> Opt
     if not os.path.exists(path):
         return None
     try:
-        with open(path, "rb") as fh:   # own handle: np.load leaks it when a zip is truncated
-            d = load_npz(fh)
+        d = load_npz(path)
     except Exception:  # truncated zip, bad header, not an npz: treat as corrupt
         return None
     if data_key not in d or "checksum" not in d:
