@@ -15,9 +15,43 @@ Modules read like the paper:
 ``refmem.datasets``       Shapes3D-like renderer, MNIST digits, DRM, transforms
 ========================  =====================================================
 
-Submodules are imported on demand (``import refmem.hopfield``), so importing
-``refmem`` itself is cheap.
+The most used names are available at the top level (``refmem.ModernHopfield``,
+``refmem.shapes3d_vae``, ...). They are imported on first use (PEP 562), so
+``import refmem`` itself is cheap.
 """
+import importlib
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+#: public name -> module that defines it
+_EXPORTS = {
+    "ModernHopfield": "refmem.hopfield",
+    "ClassicalHopfield": "refmem.hopfield",
+    "mask_cue": "refmem.hopfield",
+    "noise_cue": "refmem.hopfield",
+    "VAE": "refmem.vae",
+    "load_vae": "refmem.vae",
+    "shapes3d_vae": "refmem.vae",
+    "mnist_vae": "refmem.vae",
+    "bow_vae": "refmem.vae",
+    "Adam": "refmem.optim",
+    "adam_step": "refmem.optim",
+    "make_probe": "refmem.probes",
+    "SVC": "refmem.probes",
+    "LogisticRegression": "refmem.probes",
+    "StandardScaler": "refmem.probes",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'refmem' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -20,3 +20,14 @@ def test_unknown_experiment():
 def test_python_dash_m():
     r = subprocess.run([sys.executable, "-m", "refmem", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and "refmem" in r.stdout
+
+
+def test_top_level_exports_resolve():
+    import refmem
+
+    for name in refmem.__all__:
+        assert getattr(refmem, name) is not None
+    import pytest
+
+    with pytest.raises(AttributeError):
+        refmem.no_such_name
