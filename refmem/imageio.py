@@ -58,29 +58,75 @@ def write_png(path: Union[str, os.PathLike], img: np.ndarray) -> None:
     atomic_write_bytes(path, encode_png(img))
 
 
+def _unfilter(raw: bytes, h: int, stride: int, bpp: int) -> np.ndarray:
+    """Undo PNG scanline filters 0-4 (None, Sub, Up, Average, Paeth); PNG spec section 9."""
+    rows = np.frombuffer(raw, np.uint8).reshape(h, 1 + stride)
+    out = np.zeros((h, stride), np.uint8)
+    prev = np.zeros(stride, np.int32)
+    for y in range(h):
+        ftype, line = rows[y, 0], rows[y, 1:].astype(np.int32)
+        if ftype == 0:
+            cur = line
+        elif ftype == 1:    # Sub: Raw(x) = Sub(x) + Raw(x - bpp): a running sum per byte lane
+            cur = np.cumsum(line.reshape(-1, bpp), axis=0).reshape(-1) & 0xFF
+        elif ftype == 2:    # Up: Raw(x) = Up(x) + Prior(x)
+            cur = (line + prev) & 0xFF
+        elif ftype in (3, 4):  # Average / Paeth depend on the reconstructed left byte
+            cur = line.copy()
+            up = prev
+            for x in range(stride):
+                left = cur[x - bpp] if x >= bpp else 0
+                if ftype == 3:
+                    pred = (left + up[x]) >> 1
+                else:
+                    ul = up[x - bpp] if x >= bpp else 0
+                    p = left + up[x] - ul
+                    pa, pb, pc = abs(p - left), abs(p - up[x]), abs(p - ul)
+                    pred = left if pa <= pb and pa <= pc else (up[x] if pb <= pc else ul)
+                cur[x] = (cur[x] + pred) & 0xFF
+        else:
+            raise ValueError(f"invalid PNG filter type {ftype}")
+        out[y] = cur
+        prev = cur.astype(np.int32)
+    return out
+
+
 def read_png(path: Union[str, os.PathLike]) -> np.ndarray:
-    """Read back an 8-bit, non-interlaced PNG written by :func:`write_png` (filter 0 only)."""
+    """Read an 8-bit, non-interlaced greyscale, RGB or RGBA PNG (any filter types).
+
+    Enough to check the PNGs refmem and matplotlib write; not a general decoder
+    (no palettes, 16-bit depth or interlacing).
+
+    Returns
+    -------
+    img : (H, W) or (H, W, C) ndarray of uint8
+    """
     with open(path, "rb") as fh:
         data = fh.read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{path} is not a PNG file")
-    pos, idat, w = 8, b"", None
-    while pos < len(data):
+    pos, idat, header = 8, b"", None
+    while pos + 8 <= len(data):
         (n,) = struct.unpack(">I", data[pos:pos + 4])
         tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        (crc,) = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        if zlib.crc32(tag + body) & 0xFFFFFFFF != crc:
+            raise ValueError(f"{path}: CRC mismatch in chunk {tag!r}")
         if tag == b"IHDR":
-            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            header = struct.unpack(">IIBBBBB", body[:13])
         elif tag == b"IDAT":
             idat += body
+        elif tag == b"IEND":
+            break
         pos += 12 + n
-    if w is None:
+    if header is None:
         raise ValueError(f"{path}: no IHDR chunk")
-    ch = {0: 1, 2: 3, 6: 4}[colour]
-    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + w * ch)
-    if np.any(rows[:, 0] != 0):
-        raise ValueError(f"{path}: only PNG filter type 0 is supported")
-    out = rows[:, 1:].reshape(h, w, ch)
-    return out[:, :, 0] if ch == 1 else out
+    w, h, depth, colour, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(colour)
+    if depth != 8 or channels is None or interlace != 0:
+        raise ValueError(f"{path}: only 8-bit non-interlaced grey/RGB/RGBA PNGs are supported")
+    out = _unfilter(zlib.decompress(idat), h, w * channels, channels).reshape(h, w, channels)
+    return out[:, :, 0] if channels == 1 else out
 
 
 def image_grid(images: np.ndarray, ncols: Optional[int] = None, pad: int = 2,

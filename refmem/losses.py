@@ -38,7 +38,8 @@ from ._utils import as_rng, check_float_array
 __all__ = ["recon_l1_channel_mean", "bce_mean", "mse", "kl_normal", "reparameterize",
            "BCE_EPSILON"]
 
-#: Keras ``backend.epsilon()``: predictions are clipped to [BCE_EPSILON, 1 - BCE_EPSILON].
+#: Keras ``backend.epsilon()``: predictions are clipped to [BCE_EPSILON, 1 - BCE_EPSILON]
+#: and BCE_EPSILON is added inside the logarithms of :func:`bce_mean`.
 BCE_EPSILON = 1e-7
 
 
@@ -80,32 +81,42 @@ def recon_l1_channel_mean(x, x_hat) -> Tuple[float, np.ndarray]:
 
 
 def bce_mean(x, x_hat) -> Tuple[float, np.ndarray]:
-    """Mean binary cross-entropy over all elements, with Keras' prediction clipping.
+    """Mean binary cross-entropy over all elements, exactly as Keras computes it from
+    probabilities (``keras.backend.binary_crossentropy``, TF 2.x).
 
     Parameters
     ----------
     x : (N, D) ndarray
         Binary (or [0, 1]) targets.
     x_hat : (N, D) ndarray
-        Predicted probabilities; clipped to ``[1e-7, 1 - 1e-7]`` as
-        ``keras.backend.binary_crossentropy`` does.
+        Predicted probabilities; clipped to ``[ε, 1 - ε]``, ``ε = 1e-7``, and ε is added
+        again inside each logarithm, as Keras does.
 
     Returns
     -------
     loss : float
-        ``-mean[x log p + (1 - x) log(1 - p)]`` with ``p = clip(x̂)`` (the mean over
-        the vocabulary and the batch; paper.md E15).
+        ``-mean[x log(p + ε) + (1 - x) log(1 - p + ε)]`` with ``p = clip(x̂, ε, 1 - ε)``
+        (the mean over the vocabulary and the batch; paper.md E15).
     d_x_hat : ndarray, same shape and dtype as ``x_hat``
-        ``(p - x) / (p (1 - p)) / (N D)`` where ``x̂`` lies inside the clip range and
-        0 where it was clipped (``clip`` has zero derivative there, as in TF).
+        ``[(1 - x) / (1 - p + ε) - x / (p + ε)] / (N D)`` where ``x̂`` lies inside the
+        clip range and 0 where it was clipped (``clip`` has zero derivative there, as in
+        TF).
+
+    Notes
+    -----
+    Keras switches to the logits form ``sigmoid_cross_entropy_with_logits`` when the
+    prediction tensor carries the logits of a sigmoid layer; this function is the
+    probability form (see ``docs/neocortex.md``).
     """
     x, x_hat = _pair(x, x_hat)
-    p = np.clip(x_hat, BCE_EPSILON, 1.0 - BCE_EPSILON)
+    eps = x_hat.dtype.type(BCE_EPSILON)
+    p = np.clip(x_hat, eps, 1 - eps)
     size = x_hat.size
-    ll = x * np.log(p) + (1.0 - x) * np.log1p(-p)  # log-likelihood of a Bernoulli(p)
-    loss = -float(ll.sum(dtype=np.float64)) / size  # L = -mean[x log p + (1-x) log(1-p)]
-    inside = (x_hat >= BCE_EPSILON) & (x_hat <= 1.0 - BCE_EPSILON)
-    d_x_hat = np.where(inside, (p - x) / (p * (1.0 - p)), 0.0) / size  # dL/dp, 0 where clipped
+    ll = x * np.log(p + eps) + (1.0 - x) * np.log(1 - p + eps)  # Keras: log(p + ε), log(1 - p + ε)
+    loss = -float(ll.sum(dtype=np.float64)) / size  # L = -mean[x log(p+ε) + (1-x) log(1-p+ε)]
+    inside = (x_hat >= eps) & (x_hat <= 1 - eps)
+    grad = (1.0 - x) / (1 - p + eps) - x / (p + eps)  # dL/dp (times size)
+    d_x_hat = np.where(inside, grad, 0.0) / size  # 0 where clipped
     return loss, d_x_hat.astype(x_hat.dtype, copy=False)
 
 
@@ -131,7 +142,7 @@ def mse(x, x_hat) -> Tuple[float, np.ndarray]:
 
 
 def _check_gaussian(mu, log_var) -> Tuple[np.ndarray, np.ndarray]:
-    mu = check_float_array(mu, "mu", ndim=2, min_size=1)
+    mu = check_float_array(mu, "mu", shape=(None, None), min_size=1)  # (N, L)
     log_var = check_float_array(log_var, "log_var", shape=mu.shape)
     return mu, log_var.astype(mu.dtype, copy=False)
 

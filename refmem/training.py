@@ -40,23 +40,41 @@ class Callback:
 class EarlyStopping:
     """Keras ``EarlyStopping(monitor="loss", patience, min_delta, restore_best_weights=False)``.
 
-    An epoch improves when ``loss < best - min_delta``; ``wait`` counts epochs since the
-    last improvement and training stops once ``wait >= patience``.
+    Keras 2.11's ``on_epoch_end``: ``wait += 1``; an epoch improves when
+    ``loss < best - min_delta`` (strictly: a loss equal to ``best - min_delta`` is no
+    improvement), which sets ``best = loss`` and ``wait = 0``; training stops once
+    ``wait >= patience`` *and* it is not the first epoch. So with ``patience = 3`` the
+    run stops after the third epoch in a row that did not improve; ``patience = 0``
+    stops after the second epoch (newer Keras returns early on an improving epoch, so
+    there ``patience = 0`` stops at the first non-improving one; the paper uses 3, where
+    the versions agree). The weights of the last epoch are kept.
+
+    Parameters
+    ----------
+    patience : int >= 0, default 3
+    min_delta : float >= 0, default 0.0
     """
 
     def __init__(self, patience: int = 3, min_delta: float = 0.0):
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
             raise ValueError(f"patience must be an int >= 0, got {patience!r}")
         self.patience = int(patience)
-        self.min_delta = abs(check_positive(min_delta, "min_delta", allow_zero=True))
-        self.best, self.wait = math.inf, 0
+        self.min_delta = check_positive(min_delta, "min_delta", allow_zero=True)
+        self.best, self.wait, self.epochs = math.inf, 0, 0
 
     def update(self, loss: float) -> bool:
-        """Record one epoch's loss; return True if training should stop."""
+        """Record one epoch's loss; return True if training should stop.
+
+        ``best`` and ``wait`` are the whole state: a stopper whose ``best`` and ``wait``
+        are restored from a checkpoint continues exactly (its next epoch is not treated
+        as the first).
+        """
+        first = self.epochs == 0 and self.best == math.inf  # epoch 0 of the run
+        self.epochs += 1
         self.wait += 1
         if loss + self.min_delta < self.best:  # improvement: loss < best - min_delta
             self.best, self.wait = loss, 0
-        return self.wait >= self.patience
+        return self.wait >= self.patience and not first  # Keras: only after the first epoch
 
 
 def _batch_size(batch_size) -> int:

@@ -126,6 +126,17 @@ def test_dropout_batch_mode():
                        forward_rng_seed=7)["x"] < TOL
 
 
+@given(n=dims, d=dims, rate=st.sampled_from([0.0, 0.1, 0.5, 0.9]), seed=seeds)
+def test_dropout_batch_mode_gradient(n, d, rate, seed):
+    rng = np.random.default_rng(seed)
+    layer = Dropout((d, 2), rate, "batch", F64)
+    x = rng.standard_normal((n, d, 2))
+    assert check_layer(layer, x, rng, train=True, forward_rng_seed=seed)["x"] < TOL
+    y, cache = layer.forward(x, train=True, rng=np.random.default_rng(seed))
+    keep = y != 0
+    np.testing.assert_allclose(y[keep], x[keep] / (1 - rate))  # inverted scaling
+
+
 @pytest.mark.parametrize("rate", [-0.1, 1.0, 2])
 def test_dropout_bad_rate(rate):
     with pytest.raises(ValueError, match="rate"):

@@ -245,3 +245,47 @@ def test_functional_convs_validate(fn):
         fn(x, k, np.zeros(3))
     with pytest.raises(TypeError):
         fn(x.astype(int), k, None)
+
+
+def test_same_padding_stride2_worked_example():
+    # the MNIST encoder's Conv 3x3 s2 'same' on 28 -> 14: TF pads 0 rows before and 1 after
+    # (total = (14 - 1) * 2 + 3 - 28 = 1), so output (0, 0) reads x[0:2, 0:2] under taps 0..1
+    # and output (13, 13) reads x[26:28, 26:28] plus the zero row/column after
+    assert same_padding(28, 3, 2) == (0, 1)
+    x = np.arange(28 * 28, dtype=F64).reshape(1, 28, 28, 1)
+    k = np.ones((3, 3, 1, 1))
+    y, _ = conv2d_forward(x, k, None, 2, "same")
+    assert y.shape == (1, 14, 14, 1)
+    assert y[0, 0, 0, 0] == x[0, 0:3, 0:3, 0].sum()
+    assert y[0, 13, 13, 0] == x[0, 26:28, 26:28, 0].sum()
+    # a symmetric (1, 1) padding would read x[-1:2] at (0, 0) instead
+    assert y[0, 0, 0, 0] != x[0, 0:2, 0:2, 0].sum()
+
+
+@pytest.mark.parametrize("k, s, padding, rows", [
+    (3, 2, "same", slice(0, 2)),   # out 2; conv 'same' from 2: total 1 -> before 0: W[0:2]
+    (4, 2, "same", slice(1, 3)),   # out 2; total 2 -> before 1: taps 1, 2 land on 0, 1
+    (3, 1, "same", slice(1, 2)),   # out 1; total 2 -> before 1: tap 1 (the centre)
+    (3, 2, "valid", slice(0, 3)),  # out 1*2 + max(3-2, 0) = 3: the whole kernel
+    (1, 3, "valid", slice(0, 1)),  # out 3 (k < s): tap 0 at row 0, rows 1-2 stay 0
+])
+def test_conv_transpose_single_pixel_worked_examples(k, s, padding, rows):
+    # Keras Conv2DTranspose of a one-pixel input equal to 1: the output is the kernel
+    # W[a, b, :, 0] placed at rows/cols a - p_top, cropped to the output size
+    kernel = np.arange(1.0, k * k * 2 + 1).reshape(k, k, 2, 1)  # (kh, kw, F=2, C=1)
+    y, _ = conv2d_transpose_forward(np.ones((1, 1, 1, 1)), kernel, None, s, padding)
+    out = conv_transpose_output_length(1, k, s, padding)
+    assert y.shape == (1, out, out, 2)
+    expect = np.zeros((out, out, 2))
+    block = kernel[rows, rows, :, 0]
+    expect[:block.shape[0], :block.shape[1]] = block
+    np.testing.assert_array_equal(y[0], expect)
+
+
+def test_constructor_defaults_are_keras():
+    # Keras: Conv2D and Conv2DTranspose both default to strides 1, padding 'valid', bias on
+    for cls in (Conv2D, Conv2DTranspose):
+        layer = cls((5, 5, 2), 3, 3)
+        assert layer.strides == (1, 1) and layer.padding == "valid" and layer.use_bias
+    assert Conv2DTranspose((5, 5, 2), 3, 3, 2).output_shape == (11, 11, 3)  # (5 - 1) * 2 + 3
+    assert conv2d_transpose_naive(np.zeros((1, 5, 5, 2)), np.zeros((3, 3, 4, 2)), None, 2).shape == (1, 11, 11, 4)

@@ -70,11 +70,44 @@ def test_batch_mode_normalises_and_updates_buffers():
     var = x.var(axis=(0, 1, 2))
     np.testing.assert_allclose(y.var(axis=(0, 1, 2)), var / (var + 1e-3), rtol=1e-12)  # ~1
     np.testing.assert_allclose(layer.buffers["moving_mean"], 0.01 * x.mean(axis=(0, 1, 2)))
-    np.testing.assert_allclose(layer.buffers["moving_variance"], 0.99 + 0.01 * var)  # biased variance
+    # image input: Keras runs TF's fused kernel, which feeds the *unbiased* batch
+    # variance (M = 8*4*4 = 128 elements per channel) to the moving average
+    np.testing.assert_allclose(layer.buffers["moving_variance"], 0.99 + 0.01 * var * 128 / 127)
     # train=False uses the buffers
     y_inf, _ = layer.forward(x, train=False)
     m, v = layer.buffers["moving_mean"], layer.buffers["moving_variance"]
     np.testing.assert_allclose(y_inf, (x - m) / np.sqrt(v + 1e-3))
+
+
+def test_batch_mode_dense_input_moving_variance_is_biased():
+    # Keras's non-fused path (2-D input): tf.nn.moments, biased variance, momentum 0.99
+    rng = np.random.default_rng(2)
+    layer = BatchNorm((3,), mode="batch", dtype=F64)
+    x = rng.standard_normal((5, 3)) * np.array([1.0, 2.0, 3.0])
+    y, _ = layer.forward(x, train=True)
+    np.testing.assert_allclose(y, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3), rtol=1e-12)
+    np.testing.assert_allclose(layer.buffers["moving_mean"], 0.01 * x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(layer.buffers["moving_variance"], 0.99 + 0.01 * x.var(0), rtol=1e-12)
+    # a single element per channel: Bessel's factor is 1 (TF: M / max(M - 1, 1))
+    img = BatchNorm((1, 1, 2), mode="batch", dtype=F64)
+    img.forward(np.array([[[[3.0, -1.0]]]]), train=True)
+    np.testing.assert_array_equal(img.buffers["moving_variance"], [0.99, 0.99])
+
+
+def test_batch_mode_moving_statistics_over_steps_worked_example():
+    # two training steps on a (1, 2, 1, 1) image batch, then inference with the buffers:
+    # step 1: x = (1, 3): mu = 2, biased var = 1, unbiased 2 -> m = 0.02, v = 0.99 + 0.02 = 1.01
+    # step 2: x = (0, 4): mu = 2, biased var = 4, unbiased 8 -> m = 0.0398, v = 0.9999 + 0.08
+    layer = BatchNorm((2, 1, 1), mode="batch", dtype=F64)
+    y1, _ = layer.forward(np.array([1.0, 3.0]).reshape(1, 2, 1, 1), train=True)
+    np.testing.assert_allclose(y1.ravel(), np.array([-1.0, 1.0]) / np.sqrt(1.001), rtol=1e-14)
+    np.testing.assert_allclose(layer.buffers["moving_mean"], [0.02], rtol=1e-14)
+    np.testing.assert_allclose(layer.buffers["moving_variance"], [1.01], rtol=1e-14)
+    layer.forward(np.array([0.0, 4.0]).reshape(1, 2, 1, 1), train=True)
+    np.testing.assert_allclose(layer.buffers["moving_mean"], [0.99 * 0.02 + 0.02], rtol=1e-14)
+    np.testing.assert_allclose(layer.buffers["moving_variance"], [0.99 * 1.01 + 0.08], rtol=1e-14)
+    y, _ = layer.forward(np.full((1, 2, 1, 1), 1.0), train=False)  # Eq. (B1) with the buffers
+    np.testing.assert_allclose(y.ravel(), (1 - 0.0398) / np.sqrt(1.0799 + 1e-3), rtol=1e-12)
 
 
 def test_buffers_updated_in_place():

@@ -62,7 +62,8 @@ def test_bce_value_and_gradient(seed):
     x = (rng.uniform(size=(3, 7)) < 0.3).astype(float)
     x_hat = rng.uniform(0.05, 0.95, size=(3, 7))
     loss, d = bce_mean(x, x_hat)
-    ref = -np.mean(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat))
+    # keras.backend.binary_crossentropy (probability form): eps added inside the logs
+    ref = -np.mean(x * np.log(x_hat + 1e-7) + (1 - x) * np.log(1 - x_hat + 1e-7))
     assert loss == pytest.approx(ref, rel=1e-12)
     num = _numgrad(lambda a: bce_mean(x, a)[0], x_hat.copy())
     assert _rel(d, num) < 1e-6
@@ -72,10 +73,13 @@ def test_bce_clipping_like_keras():
     x = np.array([[1.0, 0.0, 1.0]])
     x_hat = np.array([[0.0, 1.0, 0.5]])
     loss, d = bce_mean(x, x_hat)
-    expect = -(np.log(BCE_EPSILON) + np.log(BCE_EPSILON) + np.log(0.5)) / 3
-    assert np.isfinite(loss) and loss == pytest.approx(expect)
+    # clip to [eps, 1 - eps], then log(p + eps): log(2 eps) for both saturated entries
+    expect = -(np.log(2 * BCE_EPSILON) + np.log(1 - (1 - BCE_EPSILON) + BCE_EPSILON)
+               + np.log(0.5 + BCE_EPSILON)) / 3
+    assert np.isfinite(loss) and loss == pytest.approx(expect, rel=1e-9)
+    assert loss == pytest.approx(-(2 * np.log(2e-7) + np.log(0.5)) / 3, rel=1e-6)
     assert d[0, 0] == 0.0 and d[0, 1] == 0.0  # zero gradient where clipped
-    assert d[0, 2] == pytest.approx(-2 / 3)
+    assert d[0, 2] == pytest.approx(-1 / (0.5 + BCE_EPSILON) / 3, rel=1e-12)
 
 
 def test_mse_gradient():
@@ -159,3 +163,15 @@ def test_reparameterize_dtype_and_rng_determinism():
     np.testing.assert_array_equal(z1, z2)
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         reparameterize(mu, mu, eps=np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("fn", [kl_normal, reparameterize])
+def test_gaussian_bad_input_names_expected_shape(fn):
+    with pytest.raises(ValueError, match=r"mu must have shape \(\*, \*\)"):
+        fn(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"log_var must have shape \(2, 3\)"):
+        fn(np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        fn(np.zeros((2, 3)), np.full((2, 3), np.inf))
+    with pytest.raises(TypeError):
+        fn(np.zeros((2, 3), complex), np.zeros((2, 3)))

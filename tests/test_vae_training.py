@@ -99,6 +99,60 @@ def test_early_stopping_keras_semantics():
         EarlyStopping(patience=-1)
 
 
+def test_early_stopping_edge_cases():
+    # a loss exactly min_delta below the best is no improvement (Keras: strict <)
+    es = EarlyStopping(patience=1, min_delta=0.5)
+    assert [es.update(v) for v in [5.0, 4.5]] == [False, True]
+    assert es.best == 5.0
+    # a steadily improving run never stops; wait resets on every improvement
+    es = EarlyStopping(patience=1)
+    assert not any(es.update(v) for v in [5.0, 4.0, 3.0, 2.0])
+    assert es.wait == 0 and es.best == 2.0
+    # patience 1: the first non-improving epoch stops (wait 1 >= 1)
+    es = EarlyStopping(patience=1)
+    assert [es.update(v) for v in [5.0, 6.0]] == [False, True]
+    # Keras never stops after the first epoch; with patience 0 it stops after the second
+    assert EarlyStopping(patience=0).update(1.0) is False
+    es = EarlyStopping(patience=0)
+    assert [es.update(v) for v in [5.0, 4.0]] == [False, True]
+    # an increase after an improvement starts a new count: 4 (best), 4.1, 4.2 (wait 2) no stop
+    es = EarlyStopping(patience=3)
+    assert [es.update(v) for v in [5.0, 4.0, 4.1, 4.2, 3.0, 3.5, 3.5, 3.5]] == \
+        [False] * 7 + [True]
+    with pytest.raises(ValueError, match="min_delta"):
+        EarlyStopping(min_delta=-0.1)
+
+
+def test_early_stopping_resumes_from_best_and_wait():
+    # a run interrupted after [5, 4, 4.5, 4.5] (best 4, wait 2) and resumed with a fresh
+    # stopper carrying best/wait must stop on the next non-improving epoch, as unbroken
+    full = EarlyStopping(patience=3)
+    assert [full.update(v) for v in [5.0, 4.0, 4.5, 4.5, 4.5]] == [False] * 4 + [True]
+    resumed = EarlyStopping(patience=3)
+    resumed.best, resumed.wait = 4.0, 2
+    assert resumed.update(4.5) is True
+    resumed = EarlyStopping(patience=0)
+    resumed.best, resumed.wait = 4.0, 0
+    assert resumed.update(3.0) is True  # patience 0 after the first epoch: always stop
+
+
+def test_fit_early_stopping_keeps_last_weights_not_best():
+    # Keras restore_best_weights=False: after stopping, the weights are the last epoch's
+    x = (np.random.default_rng(0).uniform(size=(16, 10)) < 0.3).astype(np.float32)
+    vae = bow_vae(10, latent_dim=2, rng=0)
+    snapshots = []
+
+    def snap(epoch, logs, v):
+        snapshots.append({k: p.copy() for k, p in v.params.items()})
+
+    # min_delta huge: epoch 0 improves (from inf), epochs 1 and 2 do not -> stop after 3
+    hist = vae.fit(x, epochs=10, batch_size=4, rng=1, patience=2, min_delta=1e6, callbacks=[snap])
+    assert hist["epochs"] == 3 and hist["stopped_early"] and len(snapshots) == 3
+    for k, p in vae.params.items():
+        np.testing.assert_array_equal(p, snapshots[-1][k])
+    assert any(not np.array_equal(snapshots[0][k], snapshots[-1][k]) for k in vae.params)
+
+
 def test_fit_early_stops_and_calls_callbacks_in_order():
     x = (np.random.default_rng(0).uniform(size=(16, 10)) < 0.3).astype(np.float32)
     vae = bow_vae(10, latent_dim=2, rng=0)

@@ -36,19 +36,14 @@ def machine_info() -> Dict[str, object]:
             "platform": platform.platform()}
 
 
-def best_time(fn: Callable[[], object], repeat: int = 3,
-              clock: Callable[[], float] = time.perf_counter) -> float:
-    """Best time of ``repeat`` calls of ``fn`` (after one warm-up call).
-
-    ``clock`` is the timer: wall time by default, ``time.process_time`` for CPU time
-    (less sensitive to other processes on a shared machine).
-    """
+def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` calls of ``fn`` (after one warm-up call)."""
     fn()
     best = float("inf")
     for _ in range(max(1, repeat)):
-        t = clock()
+        t = time.perf_counter()
         fn()
-        best = min(best, clock() - t)
+        best = min(best, time.perf_counter() - t)
     return best
 
 

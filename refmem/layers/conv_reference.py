@@ -54,7 +54,7 @@ def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] =
 
 
 def conv2d_transpose_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] = None,
-                           strides=1, padding: str = "same") -> np.ndarray:
+                           strides=1, padding: str = "valid") -> np.ndarray:
     """Loop reference of Keras ``Conv2DTranspose`` (scatter form), Eq. (T1).
 
     Each input pixel ``(i, j)`` adds ``W[a, b] @ x[i, j]`` at output position
@@ -67,7 +67,7 @@ def conv2d_transpose_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.
     kernel : (kh, kw, F, C) ndarray
     bias : (F,) ndarray, optional
     strides : int or (int, int)
-    padding : {'same', 'valid'}
+    padding : {'valid', 'same'}, default 'valid'
 
     Returns
     -------

@@ -31,7 +31,7 @@ __all__ = ["Conv2DTranspose", "conv2d_transpose_forward", "conv2d_transpose_back
 
 
 def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
-                             strides=(1, 1), padding: str = "same") -> Tuple[np.ndarray, Any]:
+                             strides=(1, 1), padding: str = "valid") -> Tuple[np.ndarray, Any]:
     """Vectorised transposed convolution, Eq. (T1).
 
     Parameters
@@ -41,7 +41,7 @@ def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[n
         Keras ``Conv2DTranspose`` layout.
     bias : (F,) ndarray or None
     strides : int or (int, int)
-    padding : {'same', 'valid'}
+    padding : {'valid', 'same'}, default 'valid' (Keras's default)
         Output ``H s`` ('same') or ``H s + max(kh - s, 0)`` ('valid').
 
     Returns
@@ -99,7 +99,7 @@ class Conv2DTranspose(_ConvLayer):
     filters : int
     kernel_size : int or (int, int)
     strides : int or (int, int), default 1
-    padding : {'same', 'valid'}, default 'same'
+    padding : {'valid', 'same'}, default 'valid' (as Keras; the paper's MNIST decoder passes 'same')
         Output size ``in * s`` ('same') or ``in * s + max(k - s, 0)`` ('valid',
         ``= (in - 1) * s + k`` for ``k >= s``), as Keras with ``output_padding=None``.
     use_bias : bool, default True
@@ -116,6 +116,6 @@ class Conv2DTranspose(_ConvLayer):
     def _kernel_shape(kh, kw, c, f):
         return (kh, kw, f, c)  # Keras Conv2DTranspose layout (out, in)
 
-    def __init__(self, input_shape, filters: int, kernel_size, strides=1, padding: str = "same",
+    def __init__(self, input_shape, filters: int, kernel_size, strides=1, padding: str = "valid",
                  use_bias: bool = True, dtype=np.float32, rng=None, name: Optional[str] = None):
         super().__init__(input_shape, filters, kernel_size, strides, padding, use_bias, dtype, rng, name)

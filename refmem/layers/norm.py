@@ -9,8 +9,14 @@
 * ``mode="batch"`` (the intended variant): with ``train=True``, batch statistics over
   every axis but the last (``mu``, biased ``sigma^2``),
   ``y = gamma (x - mu) / sqrt(sigma^2 + eps) + beta`` (Eq. (B2)), moving statistics
-  updated Keras-style ``m <- momentum m + (1 - momentum) mu`` (Eq. (B3)), and the full
-  backward through ``mu`` and ``sigma^2`` (Eq. (B4)); with ``train=False``, Eq. (B1).
+  updated Keras-style ``m <- momentum m + (1 - momentum) mu``,
+  ``v <- momentum v + (1 - momentum) c sigma^2`` (Eq. (B3)), and the full backward
+  through ``mu`` and ``sigma^2`` (Eq. (B4)); with ``train=False``, Eq. (B1).
+  ``c = M / (M - 1)`` (Bessel's correction, ``M`` = elements per channel, ``c = 1`` if
+  ``M = 1``) for image input ``(H, W, C)`` / ``(D, H, W, C)``, where Keras runs TF's
+  fused kernel, which feeds the *unbiased* batch variance to the moving average;
+  ``c = 1`` (biased) for other ranks, Keras's non-fused path. Only ``moving_variance``
+  depends on it; the normalisation itself always uses the biased ``sigma^2``.
 """
 from __future__ import annotations
 
@@ -64,6 +70,7 @@ class BatchNorm(Layer):
         self._add_param("beta", np.zeros(c, self.dtype))
         self.buffers["moving_mean"] = np.zeros(c, self.dtype)
         self.buffers["moving_variance"] = np.ones(c, self.dtype)
+        self._fused = len(input_shape) in (3, 4)  # Keras fuses 4-D/5-D batch input (NHWC/NDHWC)
 
     def forward(self, x, train=False, rng=None):
         """x : (N, *input_shape) -> y, Eq. (B1) or (B2); returns ``(y, cache)``."""
@@ -83,7 +90,9 @@ class BatchNorm(Layer):
             mom = self.dtype.type(self.momentum)
             mm, mv = self.buffers["moving_mean"], self.buffers["moving_variance"]
             mm *= mom; mm += (1 - mom) * mu  # m <- momentum m + (1 - momentum) mu, Eq. (B3)
-            mv *= mom; mv += (1 - mom) * var  # v <- momentum v + (1 - momentum) sigma^2
+            m_rows = x2.shape[0]
+            bessel = m_rows / (m_rows - 1) if (self._fused and m_rows > 1) else 1.0  # TF fused: M/(M-1)
+            mv *= mom; mv += (1 - mom) * self.dtype.type(bessel) * var  # v <- momentum v + (1 - momentum) c sigma^2
             return y.reshape(x.shape), ("batch", xhat, inv)
         m, v = self.buffers["moving_mean"], self.buffers["moving_variance"]
         inv = 1.0 / np.sqrt(v + self.dtype.type(self.eps))

@@ -127,7 +127,8 @@ class UpsampleConv2D(Layer):
         # phase -> its zero-shift group, which always exists: tap a = p_top has
         # d_r(p_top) = floor(r / u) = 0; it covers every pixel, so it initialises y_rq
         self._first = {(r, q): g for g, (r, q, dr, dc) in enumerate(groups) if (dr, dc) == (0, 0)}
-        assert len(self._first) == uh * uw
+        if len(self._first) != uh * uw:  # internal invariant (not user input)
+            raise RuntimeError(f"sub-pixel decomposition lost a phase: {sorted(self._first)}")
         # _tap_sum[g, a * kw + b] = 1 iff tap (a, b) of the k x k kernel feeds group g
         self._tap_sum = np.einsum("ga,gb->gab", np.array(rows), np.array(cols)).reshape(
             len(groups), kh * kw).astype(self.dtype)
