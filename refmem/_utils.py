@@ -20,6 +20,7 @@ __all__ = [
     "check_array",
     "check_float_array",
     "check_positive",
+    "check_int",
     "atomic_write_bytes",
     "save_json",
     "load_json",
@@ -136,6 +137,25 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
     return v
+
+
+def check_int(value: Any, name: str, minimum: Optional[int] = None) -> int:
+    """Return ``int(value)`` after checking it is an integer (not a bool) and >= ``minimum``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (floats such as ``3.0`` and bools are rejected).
+    ValueError
+        ``value < minimum``.
+    """
+    import numbers
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
 
 
 def _fmt_shape(shape: Iterable[Optional[int]]) -> str:

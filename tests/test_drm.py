@@ -193,3 +193,18 @@ def test_vectoriser_bad_input():
     bow.fit(["aa bb", "bb cc"])
     with pytest.raises(ValueError):
         bow.inverse_transform(np.zeros((2, 4)))
+
+
+def test_int_df_is_a_count_and_float_df_a_fraction():
+    # 4 documents; df: aa 4, bb 2, cc 1. As sklearn's CountVectorizer: an int is a
+    # document count, a float a fraction of the documents (1 != 1.0), bounds inclusive.
+    docs = ["aa bb cc", "aa bb", "aa", "aa"]
+    voc = lambda **kw: list(drm.BagOfWords(**kw).fit(docs).vocabulary_)  # noqa: E731
+    assert voc(max_df=1.0, min_df=1) == ["aa", "bb", "cc"]      # 1.0 = all 4 documents
+    assert voc(max_df=1, min_df=1) == ["cc"]                    # 1 = at most one document
+    assert voc(max_df=2, min_df=2) == ["bb"]                    # df == 2, inclusive
+    assert voc(max_df=0.5, min_df=0.5) == ["bb"]                # 0.5 * 4 = 2 documents
+    assert voc(max_df=1.0, min_df=0.3) == ["aa", "bb"]          # 0.3 * 4 = 1.2 > df(cc)
+    assert voc(max_df=np.float64(0.75), min_df=np.int64(2)) == ["bb"]   # numpy scalars alike
+    with pytest.raises(ValueError):
+        drm.BagOfWords(max_df=1, min_df=2).fit(docs)            # max count below min count

@@ -69,6 +69,32 @@ def test_no_overflow_at_huge_scores():
     np.testing.assert_array_equal(info["max_weight"], [1.0, 1.0])
     with pytest.raises(FloatingPointError):
         ModernHopfield(1e308, normalize=False).store(X).update(np.array([1e10, 0.0]))
+    # energy at the same scale: X xi = (9000, 1000, -9000) for xi = (90, 10), beta X xi up
+    # to 9e4; lse = 9000 + log(1 + e^-80000 + e^-180000)/beta = 9000 (to double precision);
+    # E = -9000 + (8100 + 100)/2 + ln(3)/10 + 100^2/2 = 100 + ln(3)/10
+    assert net.energy(np.array([90.0, 10.0])) == pytest.approx(100 + math.log(3) / 10, rel=1e-14)
+
+
+def test_update_memory_is_outputs_plus_one_score_block():
+    # issue 3 / docs "Memory": a plain update allocates only the outputs, one
+    # (chunk, N) score block and the small per-query info arrays, no (chunk, d) work rows.
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 4000), dtype=np.float32)
+    Q = rng.random((300, 4000), dtype=np.float32)
+    net = ModernHopfield(20.0).store(X)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = net.update(Q, chunk_size=50)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    bound = Q.nbytes + 50 * 200 * 4 + 300 * (8 + 1 + 8 + 4)
+    work_row = 50 * 4000 * 4
+    assert peak <= bound + work_row // 4, (peak, bound)
+    # writing in place changes nothing: same bits as one tracked retrieval step
+    np.testing.assert_array_equal(out, net.retrieve(Q, max_iter=1, chunk_size=50))
 
 
 @given(seed=seeds, n=st.integers(1, 30), d=st.integers(1, 20), q=st.integers(1, 12),
@@ -116,6 +142,19 @@ def test_energy_never_increases_under_update(seed, n, d, log_beta, normalize, sc
                          + 0.5 * net.max_norm ** 2 + math.log(n) / net.beta_eff)
         assert np.all(e_new <= e + slack)
         xi, e = nxt, e_new
+
+
+@given(seed=seeds, n=st.integers(1, 12), d=st.integers(1, 8), log_beta=st.floats(-1, 1),
+       normalize=st.booleans())
+@settings(max_examples=25)
+def test_update_is_xi_minus_energy_gradient(seed, n, d, log_beta, normalize):
+    # grad E(xi) = xi - X^T softmax(beta_eff X xi), so update(xi) = xi - grad E(xi): the
+    # energy and the update use the same beta_eff (the paper's code's energy did not).
+    from refmem.gradcheck import numerical_vjp, rel_error
+    net, rng = _net(seed, n, d, 10.0 ** log_beta, normalize)
+    xi = rng.uniform(-1, 1, d)
+    grad = numerical_vjp(lambda v: np.asarray(net.energy(v)), xi, np.ones(()), h=1e-5)
+    assert rel_error(xi - grad, net.update(xi)) < 1e-7
 
 
 def test_energy_matches_definition():

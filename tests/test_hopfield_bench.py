@@ -14,3 +14,13 @@ def test_bench_runs_and_writes_json(tmp_path, capsys):
         assert res[key] > 0
     assert "GFLOP/s" in capsys.readouterr().out
     assert isinstance(bench.DESCRIPTION, str) and bench.DESCRIPTION
+
+
+def test_bench_update_memory_within_issue_bound():
+    # issue 3: peak memory no more than patterns + queries + outputs + one score block;
+    # the benchmark's bound adds the per-query info and per-chunk (C,) vectors, and
+    # tracemalloc also counts a few dozen KiB of Python objects (constant, not O(Q d)).
+    res = bench.run(200, 300, 2000, chunk_size=50, loop_queries=2, verbose=False)
+    outputs_and_block = (300 * 2000 + 50 * 200) * 4
+    assert outputs_and_block <= res["memory_bound_bytes"] <= outputs_and_block + 30_000
+    assert res["peak_extra_bytes"] <= res["memory_bound_bytes"] + 64 * 1024

@@ -280,3 +280,16 @@ def test_load_h5_with_stand_in(monkeypatch):
 def test_demo_grid():
     g = s3.demo_grid(0, image_size=16, supersample=1)
     assert g.shape == (64, 16, 16, 3) and g.dtype == np.float32
+
+
+def test_bench_shapes3d_smoke(tmp_path, capsys):
+    """``refmem bench shapes3d`` at a tiny size: runs, prints, writes JSON (figures unchecked)."""
+    from refmem._utils import load_json
+    from refmem.benchmarks import shapes3d as bench
+    path = tmp_path / "shapes3d.json"
+    assert bench.main(["--n", "5", "--json", str(path)]) == 0
+    res = load_json(path)
+    assert res["n_images"] == 5 and set(res["settings"]) == {"supersample=1", "supersample=2"}
+    for r in res["settings"].values():
+        assert r["raycast_images_per_s"] > 0 and r["render_cold_images_per_s"] > 0
+    assert "target >= 200 images/s" in capsys.readouterr().out

@@ -122,6 +122,18 @@ def test_resize_same_size_is_identity_and_constant_preserved():
     np.testing.assert_allclose(out, 0.3, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape_in, shape_out", [((80, 80), (64, 64)), ((54, 54), (64, 64)),
+                                                ((20, 13), (17, 7))])
+def test_resize_matches_pillow_bicubic(shape_in, shape_out):
+    # the docstring's claim: PIL.Image.resize(BICUBIC), here on float ("F") images so
+    # that no uint8 rounding intervenes; Pillow computes in float32.
+    Image = pytest.importorskip("PIL.Image")
+    x = np.random.default_rng(0).random(shape_in).astype(np.float32)
+    ref = np.asarray(Image.fromarray(x, mode="F").resize(shape_out[::-1], Image.BICUBIC))
+    ours = T.resize_bicubic(x[:, :, None].astype(np.float64), *shape_out)[:, :, 0]
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-6)
+
+
 def _object_height(img):
     return int(np.count_nonzero(img[:, img.shape[1] // 2, 0] > 0.5))
 

@@ -4,10 +4,10 @@ One synchronous update of Q float32 queries against N stored d-dim float32 patte
 ``xi_new = softmax(beta_eff xi X^T) X`` (:meth:`refmem.hopfield.ModernHopfield.update`),
 costs two GEMMs, 4 Q N d FLOP. Reported next to the float32 matmul throughput measured
 in the same run (:func:`refmem.benchmarks._common.matmul_gflops`), with the peak extra
-memory of the update (tracemalloc: outputs + one score block + work rows; the patterns
-and queries exist before) and the speed-up over a per-query float64 loop like the
-paper's code (two GEMVs and a SciPy softmax per query), timed on a subset of queries and
-extrapolated per query.
+memory of the update (tracemalloc: outputs + one score block + the small per-query info
+and per-chunk vectors; the patterns and queries exist before; no (chunk, d) work rows)
+and the speed-up over a per-query float64 loop like the paper's code (two GEMVs and a
+SciPy softmax per query), timed on a subset of queries and extrapolated per query.
 
 Default size is the paper's replay, N = Q = 10,000 and d = 12,288 (tens of seconds per
 iteration on 2 cores); ``--quick`` runs N = Q = 2,000, d = 4,096.
@@ -81,7 +81,10 @@ def run(n_patterns: int, n_queries: int, dim: int, chunk_size: Optional[int] = N
     tracemalloc.stop()
     rss_delta = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     item = 4
-    bound = (n_queries * dim + chunk * n_patterns + 2 * chunk * dim) * item
+    # outputs + one score block + per-query info (n_iter, converged, winner, max_weight)
+    # + a few per-chunk (C,) vectors of the softmax (row indices, argmax, max, sums)
+    bound = ((n_queries * dim + chunk * n_patterns) * item + n_queries * (8 + 1 + 8 + item)
+             + 8 * 8 * chunk)
     del out
 
     # speed: one batched iteration (first call above was the warm-up)
@@ -99,7 +102,7 @@ def run(n_patterns: int, n_queries: int, dim: int, chunk_size: Optional[int] = N
     say(f"  batched update: {t:.3f} s/iteration, {gflops:.1f} GFLOP/s "
         f"= {100 * gflops / ref:.0f}% of matmul")
     say(f"  peak extra memory {peak_extra / mib:.1f} MiB (bound outputs + score block + "
-        f"2 work rows: {bound / mib:.1f} MiB); patterns {X.nbytes / mib:.1f} MiB, "
+        f"info: {bound / mib:.1f} MiB); patterns {X.nbytes / mib:.1f} MiB, "
         f"queries {Q.nbytes / mib:.1f} MiB; maxrss delta {rss_delta / mib:.1f} MiB")
 
     # per-query float64 loop on a subset, extrapolated per query

@@ -60,7 +60,9 @@ def load(path: Optional[PathLike] = None, *,
     path : path-like, optional
         Read this ``.npz`` file instead of the shipped one (same layout).
     verify : bool, default True
-        Check the file's sha256 against :data:`DATA_SHA256` first.
+        Check the file's sha256 against :data:`DATA_SHA256` first, so a ``path`` must
+        be a copy of the shipped file; pass ``verify=False`` for any other file of the
+        same layout.
 
     Returns
     -------

@@ -33,7 +33,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from .._utils import as_rng, check_array
+from .._utils import as_rng, check_array, check_int
 from ..progress import Progress
 from . import _cache, _raycast
 
@@ -197,14 +197,6 @@ class _GeometryMemo:
 _MEMO = _GeometryMemo()
 
 
-def _check_size(value, name) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
 def render(factors, image_size: int = 64, supersample: int = 2,
            progress: Optional[Callable[[int, int], None]] = None) -> np.ndarray:
     """Render scenes for integer factor labels.
@@ -232,7 +224,7 @@ def render(factors, image_size: int = 64, supersample: int = 2,
     """
     lab = _check_labels(factors, "factors")
     lab = lab.reshape(-1, 6)
-    size, ss = _check_size(image_size, "image_size"), _check_size(supersample, "supersample")
+    size, ss = check_int(image_size, "image_size", 1), check_int(supersample, "supersample", 1)
     n, P = lab.shape[0], (size * ss) ** 2
     out = np.empty((n, size, size, 3), np.float32)
     for lo in range(0, n, _BATCH):
@@ -297,7 +289,7 @@ def sample(n: int, rng=None, image_size: int = 64, supersample: int = 2, cache: 
         raise TypeError(f"n must be an int, got {n!r}")
     if not 1 <= n <= N_IMAGES:
         raise ValueError(f"n must lie in [1, {N_IMAGES}] (distinct factor combinations), got {n}")
-    size, ss = _check_size(image_size, "image_size"), _check_size(supersample, "supersample")
+    size, ss = check_int(image_size, "image_size", 1), check_int(supersample, "supersample", 1)
     idx = as_rng(rng).choice(N_IMAGES, size=int(n), replace=False).astype(np.int64)
     labels = index_to_factors(idx)
     path = key = None

@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 from scipy import ndimage
 
-from refmem._utils import as_rng, check_float_array, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_positive
 
 __all__ = [
     "noise",
@@ -79,12 +79,6 @@ def _check_fraction(value, name: str) -> float:
     if not (0.0 <= v <= 1.0):  # also rejects NaN
         raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     return v
-
-
-def _check_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    return int(value)
 
 
 def _to_uint8_levels(x: np.ndarray) -> np.ndarray:
@@ -159,7 +153,7 @@ def border_width(zoom_percent: float, image_size: int = 64) -> int:
     int
     """
     z = check_positive(zoom_percent, "zoom_percent")
-    h = _check_int(image_size, "image_size")
+    h = check_int(image_size, "image_size")
     if h <= 0:
         raise ValueError(f"image_size must be a positive integer, got {image_size}")
     half = h / 2
@@ -214,7 +208,7 @@ def resize_bicubic(x, height: int, width: int) -> np.ndarray:
         Same float dtype as ``x``; not clipped (cubic kernels overshoot slightly).
     """
     arr = _check_images(x, unit_range=False)
-    height, width = _check_int(height, "height"), _check_int(width, "width")
+    height, width = check_int(height, "height"), check_int(width, "width")
     if height <= 0 or width <= 0:
         raise ValueError(f"height and width must be positive, got ({height}, {width})")
     r = _resize_matrix(arr.shape[-3], height).astype(arr.dtype)
@@ -276,7 +270,7 @@ def _check_squares(squares) -> list:
         if len(sq) != 3:
             raise ValueError(f"each square must be (alpha, col, row), got {sq!r}")
         alpha = _check_fraction(sq[0], "square alpha")
-        out.append((alpha, _check_int(sq[1], "square col"), _check_int(sq[2], "square row")))
+        out.append((alpha, check_int(sq[1], "square col"), check_int(sq[2], "square row")))
     return out
 
 
@@ -322,7 +316,7 @@ def add_white_squares(x, squares=PAPER_SQUARES, size: int = 8, *,
     """
     arr = _check_images(x)
     sq = _check_squares(squares)
-    size = _check_int(size, "size")
+    size = check_int(size, "size")
     if size <= 0:
         raise ValueError(f"size must be a positive integer, got {size}")
     if quantize:
@@ -391,7 +385,7 @@ def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),
     arr = _check_images(image, "image")
     r = check_positive(radius, "radius", allow_zero=True)
     sigma = check_positive(blur_sigma, "blur_sigma", allow_zero=True)
-    size = _check_int(square_size, "square_size")
+    size = check_int(square_size, "square_size")
     if size <= 0:
         raise ValueError(f"square_size must be a positive integer, got {square_size}")
     if len(center) != 2:
@@ -404,7 +398,7 @@ def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),
     else:
         if len(square) != 2:
             raise ValueError(f"square must be (col, row), got {square!r}")
-        positions = [(_check_int(square[0], "square col"), _check_int(square[1], "square row"))] * n
+        positions = [(check_int(square[0], "square col"), check_int(square[1], "square row"))] * n
     work = _to_uint8_levels(batch) if quantize else batch.astype(np.float64)
     blurred = ndimage.gaussian_filter(work, sigma=(0, sigma, sigma, 0), mode="nearest")
     if quantize:

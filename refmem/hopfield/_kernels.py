@@ -13,7 +13,8 @@ peak memory of a retrieval is
     patterns (N d) + queries (Q d) + outputs (Q d) + one score block (C N)
     + at most two (C, d) work rows (new states; gathered still-active states),
 
-all in the patterns' dtype (see ``docs/hippocampus.md``, "Memory").
+all in the patterns' dtype; a plain update (``track_change=False``, what
+``ModernHopfield.update`` runs) needs no work rows (see ``docs/hippocampus.md``, "Memory").
 
 References
 ----------
@@ -80,8 +81,8 @@ def softmax_rows_(s: np.ndarray):
 
 
 def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter: int,
-                     tol: float, chunk_size: int,
-                     want_weights: bool = False) -> Dict[str, np.ndarray]:
+                     tol: float, chunk_size: int, want_weights: bool = False,
+                     track_change: bool = True) -> Dict[str, np.ndarray]:
     """Iterate ``xi <- softmax(beta_eff xi X^T) X`` per query, in place, chunk by chunk.
 
     Eq. (3) of [1]_ in row form. A query stops when ``max_k |xi_new - xi|_k <= tol``
@@ -105,6 +106,11 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
         Queries per chunk (>= 1): bounds the score block to ``(chunk_size, N)``.
     want_weights : bool
         Also return the attention weights of each query's last update.
+    track_change : bool, default True
+        Compare each new state with the old one (per-query stopping, ``"converged"``).
+        With False every query runs all ``max_iter`` updates, ``"converged"`` stays
+        False and the new states are written straight into ``state`` (no ``(C, d)``
+        work rows: the peak memory is patterns + queries + outputs + one score block).
 
     Returns
     -------
@@ -125,7 +131,7 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
         return info
     C = max(1, min(int(chunk_size), Q))
     scores = np.empty((C, N), dt)
-    new = np.empty((C, d), dt)
+    new: Optional[np.ndarray] = None                    # (C, d) work rows, only to track change
     gathered: Optional[np.ndarray] = None
     XT = X.T                                            # (d, N) view: BLAS transposes, no copy
     for start in range(0, Q, C):
@@ -146,6 +152,16 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
                 np.matmul(a, XT, out=s)                 # X xi   (row form: xi X^T)
                 s *= beta_eff                           # beta_eff X xi
             winner, max_weight = softmax_rows_(s)       # p = softmax(beta_eff X xi)
+            if not track_change:                        # plain update: write in place
+                np.matmul(s, X, out=a)                  # xi_new = X p (row form p X), Eq. (3)
+                info["n_iter"][rows] += 1
+                info["winner"][rows] = winner
+                info["max_weight"][rows] = max_weight
+                if want_weights:
+                    info["weights"][rows] = s
+                continue
+            if new is None:
+                new = np.empty((C, d), dt)
             nxt = new[:m]
             np.matmul(s, X, out=nxt)                    # xi_new = X p (row form p X), Eq. (3)
             np.subtract(a, nxt, out=a)                  # a is a copy or is overwritten below

@@ -19,18 +19,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from refmem._utils import as_rng, check_float_array, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_positive
 from refmem.hopfield._kernels import auto_chunk_size, energy_rows, retrieve_inplace
 
 __all__ = ["ModernHopfield"]
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 class ModernHopfield:
@@ -150,7 +142,7 @@ class ModernHopfield:
     def _chunk(self, chunk_size: Optional[int], n_queries: int) -> int:
         if chunk_size is None:
             return auto_chunk_size(n_queries, self.n_patterns, self.dtype.itemsize)
-        return _check_int(chunk_size, "chunk_size", 1)
+        return check_int(chunk_size, "chunk_size", 1)
 
     @staticmethod
     def _finish(out: np.ndarray, info: dict, single: bool, return_info: bool):
@@ -175,12 +167,14 @@ class ModernHopfield:
         Returns
         -------
         (Q, d) or (d,) ndarray
-            New states, in the patterns' dtype.
+            New states, in the patterns' dtype. Peak memory: patterns + queries +
+            outputs + one ``(chunk_size, N)`` score block (the new states are written
+            straight into the output array).
         """
         state, single = self._states(xi)
         # xi_new = softmax(beta_eff xi X^T) X
         retrieve_inplace(self._X, self.beta_eff, state, 1, np.inf,
-                         self._chunk(chunk_size, state.shape[0]))
+                         self._chunk(chunk_size, state.shape[0]), track_change=False)
         return state[0] if single else state
 
     def retrieve(self, xi: Any, max_iter: int = 10, tol: float = 0.0,
@@ -223,7 +217,7 @@ class ModernHopfield:
             ``"max_weight"`` (Q,) that weight, ``"weights"`` (Q, N) if
             ``return_weights``. For 1-D ``xi`` the entries are scalars (weights (N,)).
         """
-        max_iter = _check_int(max_iter, "max_iter", 1)
+        max_iter = check_int(max_iter, "max_iter", 1)
         tol = check_positive(tol, "tol", allow_zero=True)
         state, single = self._states(xi)
         info = retrieve_inplace(self._X, self.beta_eff, state, max_iter, tol,
@@ -286,8 +280,8 @@ class ModernHopfield:
         info : dict, only if ``return_info``
         """
         X = self._require()
-        n = _check_int(n, "n", 0)
-        max_iter = _check_int(max_iter, "max_iter", 1)
+        n = check_int(n, "n", 0)
+        max_iter = check_int(max_iter, "max_iter", 1)
         tol = check_positive(tol, "tol", allow_zero=True)
         low, high = float(low), float(high)
         if not (np.isfinite(low) and np.isfinite(high) and low < high):
