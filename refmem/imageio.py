@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 import numpy as np
 

@@ -8,7 +8,7 @@ in the run's list of skipped figures. Image grids never need matplotlib
 from __future__ import annotations
 
 import os
-from typing import Optional
+
 
 __all__ = ["get_pyplot", "save_figure"]
 

@@ -1,7 +1,6 @@
 """Tests of the decoding probes: the libsvm-style SMO solver, the one-vs-one RBF SVC,
 multinomial logistic regression, StandardScaler and the probe pipeline."""
 import time
-import warnings
 
 import numpy as np
 import pytest

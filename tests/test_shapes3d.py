@@ -1,12 +1,11 @@
 """Tests of the Shapes3D-like renderer (refmem.datasets.shapes3d), per issue 4 and data.md A."""
-import os
 import sys
 import types
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from refmem.datasets import shapes3d as s3

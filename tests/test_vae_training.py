@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pytest
 
-from refmem.optim import Adam
 from refmem.training import Callback, EarlyStopping
 from refmem.vae import VAE, bow_vae, load_vae, mnist_vae, shapes3d_vae
 

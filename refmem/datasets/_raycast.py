@@ -322,7 +322,6 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
     the object (shadow), else 1; ``(k_a, k_h, k_l)`` are ``ROOM_LIGHT`` or ``OBJECT_LIGHT``.
     """
     shape = np.asarray(shape, np.int64)
-    B = shape.shape[0]
     r = (0.5 * np.asarray(scale, np.float64)).astype(F32)
     th = np.deg2rad(np.asarray(orientation_deg, np.float64))
     c, s = np.cos(th).astype(F32)[:, None], np.sin(th).astype(F32)[:, None]   # (B, 1)

@@ -225,7 +225,7 @@ def render(factors, image_size: int = 64, supersample: int = 2,
     lab = _check_labels(factors, "factors")
     lab = lab.reshape(-1, 6)
     size, ss = check_int(image_size, "image_size", 1), check_int(supersample, "supersample", 1)
-    n, P = lab.shape[0], (size * ss) ** 2
+    n = lab.shape[0]
     out = np.empty((n, size, size, 3), np.float32)
     for lo in range(0, n, _BATCH):
         b = lab[lo:lo + _BATCH]
