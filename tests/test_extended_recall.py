@@ -188,3 +188,17 @@ def test_bad_input(vae, pool):
         threshold_sweep(vae, pool[:2], pool[:3], [0.1])
     with pytest.raises(ValueError):
         make_stimuli(0, rng=0)
+
+
+def test_summary_does_not_depend_on_threshold_order(vae, pool):
+    """The criteria assume ascending thresholds; listing them in another order (e.g. via
+    ``--set thresholds=[...]``) must give the same summary (regression test)."""
+    from refmem.extended.sweep import summarize
+
+    cues = make_cues(pool[:4], 0.1, np.random.default_rng(3))
+    sw = threshold_sweep(vae, pool[:4], cues, [0.05, 0.2, 0.1])
+    a = summarize(sw, [0.2, 0.05, 0.1])
+    b = summarize(sw, [0.05, 0.1, 0.2])
+    assert a["sweep"] == b["sweep"]
+    assert a["strictly_monotone"] == b["strictly_monotone"]
+    assert a["monotonicity"] == b["monotonicity"]

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import inspect
 import os
 import time
 from typing import Any, Callable, Optional, Tuple
@@ -74,8 +73,7 @@ def load_or_train_vae(out_dir: str, preset: str = "quick", vae_path: Optional[st
     say(f"extended: no --vae given; training one with `refmem run consolidation --config {preset}` "
         f"into {train_dir} (this takes a few minutes)")
     t0 = time.perf_counter()
-    kwargs = {"quiet": True} if quiet and "quiet" in inspect.signature(consolidation.run).parameters else {}
-    consolidation.run(consolidation.CONFIGS[preset], train_dir, **kwargs)
+    consolidation.run(consolidation.CONFIGS[preset], train_dir, quiet=quiet)
     dt = time.perf_counter() - t0
     if not os.path.isfile(path):
         raise RuntimeError(f"consolidation run finished but wrote no {path}")

@@ -22,7 +22,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .._utils import check_array, check_float_array, check_positive
+from .._utils import check_array, check_float_array, check_int, check_positive
 from .traces import (check_images, check_threshold, check_vae, combine, make_traces, prediction_error,
                      sensory_mask, sensory_part, split_traces, vae_decode, vae_forward)
 
@@ -180,11 +180,9 @@ class ExtendedModel:
         self.vae = vae
         self.threshold = check_threshold(threshold)
         self.beta = check_positive(beta, "beta")
-        if int(max_iter) < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-        self.max_iter = int(max_iter)
+        self.max_iter = check_int(max_iter, "max_iter", minimum=1)
         self.combine_tol = check_positive(combine_tol, "combine_tol", allow_zero=True)
-        self.batch_size = int(check_positive(batch_size, "batch_size"))
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.hopfield = ModernHopfield(self.beta, normalize=bool(normalize))
         self.memory: Optional[Encoding] = None
 

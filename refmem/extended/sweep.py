@@ -330,7 +330,7 @@ def summarize(sweep: SweepResult, sweep_thresholds: Optional[Iterable[float]] = 
             row[f"{name}_mean"], row[f"{name}_sem"] = float(v.mean()), float(sem(v))
         per.append(row)
     rows = (list(range(len(sweep.thresholds))) if sweep_thresholds is None
-            else [sweep.index(t) for t in sweep_thresholds])
+            else sorted({sweep.index(t) for t in sweep_thresholds}))  # ascending, as below assumes
     ts = [per[r]["threshold"] for r in rows]
     e_mean = [per[r]["sse_mean"] for r in rows]
     c_mean = [per[r]["count_mean"] for r in rows]
@@ -346,21 +346,6 @@ def summarize(sweep: SweepResult, sweep_thresholds: Optional[Iterable[float]] = 
            "monotonicity": monotonicity(sweep, rows)}
     if len(rows) >= 2:
         for key, vals in (("spearman_sse", e_mean), ("spearman_count", c_mean)):
-            rho, p = _spearman_pair(spearman(ts, vals))
-            out[key] = {"rho": rho, "p": p}
+            rho, p = spearman(ts, vals)  # (nan, nan) for constant input
+            out[key] = {"rho": None if np.isnan(rho) else rho, "p": None if np.isnan(p) else p}
     return out
-
-
-def _spearman_pair(res: Any) -> Tuple[float, Optional[float]]:
-    """(rho, p) from ``refmem.analysis.spearman``'s result (tuple, object or float)."""
-    if isinstance(res, tuple):
-        rho, p = res[0], res[1] if len(res) > 1 else None
-    elif hasattr(res, "statistic"):
-        rho, p = res.statistic, getattr(res, "pvalue", None)
-    elif isinstance(res, dict):
-        rho, p = res.get("rho"), res.get("p")
-    else:
-        rho, p = res, None
-    rho = float(rho)
-    p = None if p is None or not np.isfinite(p) else float(p)
-    return (rho if np.isfinite(rho) else None), p

@@ -95,13 +95,9 @@ def vae_forward(vae: Any, x: np.ndarray, batch_size: int = 50) -> Tuple[np.ndarr
     """
     x = check_images(x, "x")
     check_vae(vae, x.shape[1:])
-    xv = x.astype(getattr(vae, "dtype", x.dtype), copy=False)
-    x_hat, mu = [], []
-    for i in range(0, len(x), int(batch_size)):
-        m = np.asarray(vae.encode(xv[i:i + batch_size])[0])
-        mu.append(m)
-        x_hat.append(np.asarray(vae.decode(m)))  # x_hat = g(mu(x))   (Eq. 1)
-    return np.concatenate(x_hat).astype(x.dtype, copy=False), np.concatenate(mu).astype(x.dtype, copy=False)
+    mu = vae.encode(x, batch_size=batch_size)[0]
+    x_hat = vae.decode(mu, batch_size=batch_size)  # x_hat = g(mu(x))   (Eq. 1)
+    return x_hat.astype(x.dtype, copy=False), mu.astype(x.dtype, copy=False)
 
 
 def vae_decode(vae: Any, z: np.ndarray, batch_size: int = 50) -> np.ndarray:
@@ -116,9 +112,7 @@ def vae_decode(vae: Any, z: np.ndarray, batch_size: int = 50) -> np.ndarray:
     v : (N, H, W, C) ndarray in [0, 1]
     """
     z = check_float_array(z, "z", ndim=2, shape=(None, int(vae.latent_dim)), min_size=1)
-    zv = z.astype(getattr(vae, "dtype", z.dtype), copy=False)
-    out = [np.asarray(vae.decode(zv[i:i + batch_size])) for i in range(0, len(z), int(batch_size))]
-    return np.concatenate(out).astype(z.dtype, copy=False)
+    return vae.decode(z, batch_size=batch_size).astype(z.dtype, copy=False)
 
 
 # ------------------------------------------------------------- trace construction
