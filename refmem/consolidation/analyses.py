@@ -79,7 +79,7 @@ def latent_structure(vae, images: np.ndarray, labels: np.ndarray, k: int = 5) ->
         neighbours sharing the item's shape, :func:`refmem.analysis.knn_agreement`),
         ``silhouette_mu``, ``silhouette_pixels`` (:func:`refmem.analysis.silhouette_score`),
         ``chance`` (agreement expected from the class frequencies) and ``passed``
-        (mu agreement > 0.6 and > pixels). ``arrays`` holds the projection and labels.
+        (mu agreement > 0.6 and > pixels, and silhouette of mu > silhouette of pixels). ``arrays`` holds the projection and labels.
     """
     from ..analysis import knn_agreement, pca, silhouette_score
 
@@ -95,7 +95,8 @@ def latent_structure(vae, images: np.ndarray, labels: np.ndarray, k: int = 5) ->
            "silhouette_mu": float(silhouette_score(mu, labels)),
            "silhouette_pixels": float(silhouette_score(pixels, labels)),
            "chance": float(np.sum(freq ** 2))}
-    out["passed"] = bool(out["knn_agreement_mu"] > 0.6 and out["knn_agreement_mu"] > out["knn_agreement_pixels"])
+    out["passed"] = bool(out["knn_agreement_mu"] > 0.6 and out["knn_agreement_mu"] > out["knn_agreement_pixels"]
+                         and out["silhouette_mu"] > out["silhouette_pixels"])  # paper.md E4 acceptance
     out["arrays"] = {"projection": np.asarray(proj)[:, :2], "labels": labels}
     return out
 

@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 from .._utils import check_array
-from .measure import EVAL_BATCH, encode_mu, fit_probe
+from .measure import EVAL_BATCH, fit_probe
 
 __all__ = ["representations", "few_shot"]
 
@@ -37,15 +37,13 @@ def representations(vae, images: np.ndarray, layers: Sequence[str], batch: int =
     images = check_array(images, "images", ndim=4)
     x = np.ascontiguousarray(images, dtype=vae.dtype)
     out: Dict[str, np.ndarray] = {"pixels": x.reshape(len(x), -1)}
-    if layers:
-        parts: Dict[str, List[np.ndarray]] = {name: [] for name in layers}
-        for i in range(0, len(x), batch):
-            acts = vae.encoder_activations(x[i:i + batch], list(layers))
-            for name in layers:
-                a = np.asarray(acts[name])
-                parts[name].append(a.reshape(len(a), -1))
-        out.update({name: np.concatenate(parts[name]) for name in layers})
-    out["mu"] = encode_mu(vae, x, batch)
+    names = list(layers) + ["mu"]  # one encoder pass; "mu" == encode(x)[0]
+    parts: Dict[str, List[np.ndarray]] = {name: [] for name in names}
+    for i in range(0, len(x), batch):
+        acts = vae.encoder_activations(x[i:i + batch], names)
+        for name in names:
+            parts[name].append(np.asarray(acts[name]).reshape(len(acts[name]), -1))
+    out.update({name: np.concatenate(parts[name]) for name in names})
     return out
 
 

@@ -22,11 +22,6 @@ __all__ = ["encode_mu", "reconstruct", "recon_error", "decoding_accuracy", "prob
 EVAL_BATCH = 250
 
 
-def _as_model_input(vae, x: np.ndarray) -> np.ndarray:
-    x = check_array(x, "x", ndim=4)
-    return np.ascontiguousarray(x, dtype=vae.dtype)
-
-
 def encode_mu(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     """Latent means ``mu`` of a set of images, computed in batches.
 
@@ -40,14 +35,12 @@ def encode_mu(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     -------
     mu : (N, latent_dim) ndarray of the VAE's dtype
     """
-    x = _as_model_input(vae, x)
-    return np.concatenate([vae.encode(x[i:i + batch])[0] for i in range(0, len(x), batch)], axis=0)
+    return vae.encode(check_array(x, "x", ndim=4), batch_size=batch)[0]
 
 
 def decode(vae, z: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     """Decode latents in batches: ``(N, latent_dim) -> (N, H, W, C)``."""
-    z = np.ascontiguousarray(check_array(z, "z", ndim=2), dtype=vae.dtype)
-    return np.concatenate([vae.decode(z[i:i + batch]) for i in range(0, len(z), batch)], axis=0)
+    return vae.decode(check_array(z, "z", ndim=2), batch_size=batch)
 
 
 def reconstruct(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
@@ -61,8 +54,7 @@ def reconstruct(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     -------
     x_hat : (N, H, W, C) ndarray of the VAE's dtype
     """
-    x = _as_model_input(vae, x)
-    return np.concatenate([vae.reconstruct(x[i:i + batch]) for i in range(0, len(x), batch)], axis=0)
+    return vae.reconstruct(check_array(x, "x", ndim=4), batch_size=batch)
 
 
 def recon_error(x: np.ndarray, x_hat: np.ndarray) -> float:

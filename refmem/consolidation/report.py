@@ -92,7 +92,7 @@ def effects_table(res: Dict) -> List[Dict[str, str]]:
     e4 = res.get("e4")
     if e4:
         rows.append(_row("E4", "latent space clusters by shape",
-                         f"{e4['k']}-NN shape agreement in mu > 0.6 and > pixels",
+                         f"{e4['k']}-NN shape agreement in mu > 0.6 and > pixels; silhouette mu > pixels",
                          "clusters (t-SNE, qualitative)",
                          f"mu {_f(e4['knn_agreement_mu'])} vs pixels {_f(e4['knn_agreement_pixels'])} "
                          f"(chance {_f(e4['chance'], 2)}); silhouette {_f(e4['silhouette_mu'], 2)} vs "
