@@ -1,19 +1,21 @@
 """refmem: a pure-NumPy reference implementation of the generative model of memory
 construction and consolidation of Spens & Burgess (2024, Nat. Hum. Behav. 8:526-543).
 
-Modules read like the paper:
+The package reads like the model:
 
-========================  =====================================================
-``refmem.hopfield``       hippocampus: modern (continuous) and classical Hopfield
-``refmem.layers``         neocortex building blocks with manual backprop
-``refmem.vae``            neocortex: the paper's VAEs, losses, training
-``refmem.optim``          Adam / AMSGrad
-``refmem.consolidation``  replay -> VAE training, and the analyses of E1-E8
-``refmem.extended``       extended model: sensory + conceptual traces (E12-E13)
-``refmem.probes``         decoding probes (RBF SVC, logistic regression)
-``refmem.analysis``       PCA, neighbour agreement, statistics
-``refmem.datasets``       Shapes3D-like renderer, MNIST digits, DRM, transforms
-========================  =====================================================
+==========================  ===========================================================
+``refmem.hippocampus``      modern (continuous) and classical Hopfield networks, cues,
+                            replay from noise, the extended model's traces
+``refmem.nn``               generic manual-backprop toolkit: layers, losses, optimisers,
+                            gradient checks
+``refmem.neocortex``        the VAE, the paper's three architectures, training, recall
+``refmem.systems``          hippocampus + neocortex together: the consolidation process,
+                            the extended model
+``refmem.analysis``         decoding probes, statistics, error metrics
+``refmem.experiments``      one package per experiment of the paper, all of one shape
+``refmem.datasets``         Shapes3D-like renderer, MNIST digits, DRM lists and corpus,
+                            stimulus transforms
+==========================  ===========================================================
 
 The most used names are available at the top level (``refmem.ModernHopfield``,
 ``refmem.shapes3d_vae``, ...). They are imported on first use (PEP 562), so
@@ -21,28 +23,33 @@ The most used names are available at the top level (``refmem.ModernHopfield``,
 """
 import importlib
 
+from refmem._deprecated import install as _install_aliases
+
 __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _EXPORTS = {
-    "ModernHopfield": "refmem.hopfield",
-    "ClassicalHopfield": "refmem.hopfield",
-    "mask_cue": "refmem.hopfield",
-    "noise_cue": "refmem.hopfield",
-    "VAE": "refmem.vae",
-    "load_vae": "refmem.vae",
-    "shapes3d_vae": "refmem.vae",
-    "mnist_vae": "refmem.vae",
-    "bow_vae": "refmem.vae",
-    "Adam": "refmem.optim",
-    "adam_step": "refmem.optim",
-    "make_probe": "refmem.probes",
-    "SVC": "refmem.probes",
-    "LogisticRegression": "refmem.probes",
-    "StandardScaler": "refmem.probes",
+    "ModernHopfield": "refmem.hippocampus",
+    "ClassicalHopfield": "refmem.hippocampus",
+    "mask_cue": "refmem.hippocampus",
+    "noise_cue": "refmem.hippocampus",
+    "VAE": "refmem.neocortex",
+    "load_vae": "refmem.neocortex",
+    "shapes3d_vae": "refmem.neocortex",
+    "mnist_vae": "refmem.neocortex",
+    "bow_vae": "refmem.neocortex",
+    "Adam": "refmem.nn.optim",
+    "adam_step": "refmem.nn.optim",
+    "make_probe": "refmem.analysis.probes",
+    "SVC": "refmem.analysis.probes",
+    "LogisticRegression": "refmem.analysis.probes",
+    "StandardScaler": "refmem.analysis.probes",
 }
 
 __all__ = ["__version__", *_EXPORTS]
+
+
+_install_aliases()
 
 
 def __getattr__(name):

@@ -1,6 +1,6 @@
 """``python -m refmem`` is the same as the ``refmem`` console script."""
 import sys
 
-from .cli import main
+from refmem.cli import main
 
 sys.exit(main())

@@ -17,8 +17,8 @@ __all__ = ["main", "EXPERIMENTS", "BENCHMARKS"]
 
 #: experiment name -> module exposing main(argv), DESCRIPTION, CONFIGS
 EXPERIMENTS = {
-    "consolidation": "refmem.consolidation",
-    "extended": "refmem.extended",
+    "consolidation": "refmem.experiments.consolidation",
+    "extended": "refmem.experiments.extended",
 }
 
 #: benchmark name -> module exposing main(argv), DESCRIPTION
@@ -67,7 +67,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("name", nargs="?")
     p_bench = sub.add_parser("bench", help="run a benchmark (see `refmem list`)", add_help=False)
     p_bench.add_argument("name", nargs="?")
-    from . import __version__
+    from refmem import __version__
 
     parser.add_argument("--version", action="version", version=f"refmem {__version__}")
     args, rest = parser.parse_known_args(argv)

@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ._utils import atomic_write_bytes, check_array
+from refmem._utils import atomic_write_bytes, check_array
 
 __all__ = ["to_uint8", "encode_png", "write_png", "read_png", "image_grid"]
 

@@ -29,7 +29,7 @@ def save_figure(fig, path: "os.PathLike | str", dpi: int = 120) -> None:
     """Save a matplotlib figure atomically as PNG and close it."""
     import io
 
-    from ._utils import atomic_write_bytes
+    from refmem._utils import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")

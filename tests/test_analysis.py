@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import refmem.analysis as analysis
-from refmem.analysis import (knn_agreement, nearest_distance, pca, sem, silhouette_score,
+import refmem.analysis.stats as analysis
+from refmem.analysis.stats import (knn_agreement, nearest_distance, pca, sem, silhouette_score,
                              spearman)
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from refmem._utils import load_npz
-from refmem.consolidation import CONFIGS, main, run
-from refmem.consolidation.training import RunInterrupted
+from refmem.experiments.consolidation import CONFIGS, main, run
+from refmem.systems.consolidation import RunInterrupted
 from refmem.imageio import read_png
 
 ARRAY_KEYS = ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy")
@@ -76,7 +76,7 @@ def test_outputs_exist_and_are_well_formed(tiny_run):
 
 
 def test_saved_model_loads(tiny_run):
-    from refmem.vae import load_vae
+    from refmem.neocortex import load_vae
 
     vae = load_vae(os.path.join(tiny_run, "vae.npz"))
     ckpt = load_npz(os.path.join(tiny_run, "checkpoint.npz"))

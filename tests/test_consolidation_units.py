@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from refmem.consolidation import CONFIGS, get_config
-from refmem.consolidation.config import config_json, config_load, validate_config
-from refmem.consolidation.imagination import mean_pairwise_mae
-from refmem.consolidation.measure import decoding_accuracy, per_image_error, probe_split, recon_error
-from refmem.consolidation.relational import make_triples
-from refmem.consolidation.replay import from_pattern, replay_stats, to_pattern
-from refmem.consolidation.report import effects_table, format_table
+from refmem.experiments.consolidation import CONFIGS, get_config
+from refmem.experiments.consolidation.config import config_json, config_load, validate_config
+from refmem.experiments.consolidation.imagination import mean_pairwise_mae
+from refmem.analysis.metrics import per_image_error, recon_error
+from refmem.analysis.decoding import decoding_accuracy, probe_split
+from refmem.experiments.consolidation.relational import make_triples
+from refmem.hippocampus.replay import from_pattern, replay_stats, to_pattern
+from refmem.experiments.consolidation.report import effects_table, format_table
 
 
 # ----------------------------------------------------------------------------- config
@@ -96,7 +97,7 @@ def test_replay_stats_counts():
 
 def test_replay_converges_on_rendered_scenes():
     """Paper.md E1 (a) at small scale: noise replays end on single stored scenes."""
-    from refmem.consolidation.replay import build_hippocampus, replay_memories
+    from refmem.hippocampus.replay import build_hippocampus, replay_memories
     from refmem.datasets.shapes3d import sample
 
     x, _ = sample(40, 3, supersample=1, cache=False)

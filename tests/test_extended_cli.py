@@ -1,15 +1,15 @@
 """`refmem run extended`: outputs, config handling and the VAE-training path
-(refmem.extended.cli / experiment / report), with a small untrained VAE."""
+(refmem.experiments.extended.cli / experiment / report), with a small untrained VAE."""
 import json
 import os
 
 import numpy as np
 import pytest
 
-import refmem.extended as ext
+import refmem.experiments.extended as ext
 from refmem.cli import main as refmem_main
-from refmem.extended import CONFIGS, ExtendedConfig, main, run
-from refmem.vae import shapes3d_vae
+from refmem.experiments.extended import CONFIGS, ExtendedConfig, main, run
+from refmem.neocortex import shapes3d_vae
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +76,11 @@ def test_registry_and_bad_arguments(tmp_path, vae_path):
 
 
 def test_without_vae_trains_one_via_consolidation(tmp_path, vae_path, monkeypatch):
-    """No --vae: the VAE comes from refmem.consolidation.run(CONFIGS[preset], OUT/vae_training)
+    """No --vae: the VAE comes from refmem.experiments.consolidation.run(CONFIGS[preset], OUT/vae_training)
     and is reused by the next run (consolidation's run is stubbed: its own tests cover it)."""
     import shutil
 
-    import refmem.consolidation as cons
+    import refmem.experiments.consolidation as cons
 
     calls = []
 

@@ -1,16 +1,16 @@
 """Trace construction and the hybrid-recall combination rule of the extended model
-(refmem.extended.model, docs/extended.md Eqs. 2-5 and 9), without a VAE or Hopfield net.
+(refmem.systems.extended, docs/extended.md Eqs. 2-5 and 9), without a VAE or Hopfield net.
 """
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refmem.extended import (ExtendedConfig, channel_count, combine, make_traces, prediction_error,
+from refmem.experiments.extended import (ExtendedConfig, channel_count, combine, make_traces, prediction_error,
                              sensory_mask, sensory_part, split_traces, square_region_mask, sse,
                              validate_config)
-from refmem.extended.config import CONFIGS
-from refmem.extended.sweep import SweepResult, monotonicity
+from refmem.experiments.extended.config import CONFIGS
+from refmem.experiments.extended.sweep import SweepResult, monotonicity
 
 
 def _images(rng, n=2, h=4, w=5, c=3, dtype=np.float64):

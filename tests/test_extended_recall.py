@@ -1,5 +1,5 @@
 """Storage and hybrid recall of the extended model with a real (small, untrained) VAE and
-the real modern Hopfield network (refmem.extended.model / sweep; docs/extended.md).
+the real modern Hopfield network (refmem.systems.extended / sweep; docs/extended.md).
 
 An untrained VAE predicts about 0.5 everywhere, so the prediction error of a pixel is
 roughly |x - 0.5|: low thresholds store almost every pixel, thresholds near 0.5 store
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refmem.extended import (ExtendedModel, combine, encode, make_cues, make_stimuli, summarize,
+from refmem.experiments.extended import (ExtendedModel, combine, encode, make_cues, make_stimuli, summarize,
                              threshold_sweep, vae_decode, vae_forward)
-from refmem.extended.sweep import EXACT_WEIGHT, monotonicity
-from refmem.vae import shapes3d_vae
+from refmem.experiments.extended.sweep import EXACT_WEIGHT, monotonicity
+from refmem.neocortex import shapes3d_vae
 
 POOL = 8
 
@@ -193,7 +193,7 @@ def test_bad_input(vae, pool):
 def test_summary_does_not_depend_on_threshold_order(vae, pool):
     """The criteria assume ascending thresholds; listing them in another order (e.g. via
     ``--set thresholds=[...]``) must give the same summary (regression test)."""
-    from refmem.extended.sweep import summarize
+    from refmem.experiments.extended.sweep import summarize
 
     cues = make_cues(pool[:4], 0.1, np.random.default_rng(3))
     sw = threshold_sweep(vae, pool[:4], cues, [0.05, 0.2, 0.1])

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from refmem.extended import CONFIGS, run
+from refmem.experiments.extended import CONFIGS, run
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from refmem.gradcheck import check_layer, numerical_vjp, random_direction_check, rel_error
-from refmem.layers import Dense
+from refmem.nn.gradcheck import check_layer, numerical_vjp, random_direction_check, rel_error
+from refmem.nn.layers import Dense
 
 
 def test_rel_error():

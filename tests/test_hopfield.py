@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax
 
-from refmem.hopfield import ModernHopfield, mask_cue, noise_cue
+from refmem.hippocampus import ModernHopfield, mask_cue, noise_cue
 
 seeds = st.integers(0, 2 ** 32 - 1)
 
@@ -150,7 +150,7 @@ def test_energy_never_increases_under_update(seed, n, d, log_beta, normalize, sc
 def test_update_is_xi_minus_energy_gradient(seed, n, d, log_beta, normalize):
     # grad E(xi) = xi - X^T softmax(beta_eff X xi), so update(xi) = xi - grad E(xi): the
     # energy and the update use the same beta_eff (the paper's code's energy did not).
-    from refmem.gradcheck import numerical_vjp, rel_error
+    from refmem.nn.gradcheck import numerical_vjp, rel_error
     net, rng = _net(seed, n, d, 10.0 ** log_beta, normalize)
     xi = rng.uniform(-1, 1, d)
     grad = numerical_vjp(lambda v: np.asarray(net.energy(v)), xi, np.ones(()), h=1e-5)

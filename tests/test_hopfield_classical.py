@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refmem.hopfield import CAPACITY, ClassicalHopfield
+from refmem.hippocampus import CAPACITY, ClassicalHopfield
 
 seeds = st.integers(0, 2 ** 32 - 1)
 

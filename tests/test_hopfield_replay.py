@@ -8,7 +8,7 @@ prints it; ``record_property`` puts it in junit XML).
 import numpy as np
 import pytest
 
-from refmem.hopfield import ModernHopfield
+from refmem.hippocampus import ModernHopfield
 
 D = 64 * 64 * 3
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from refmem.gradcheck import check_layer
-from refmem.layers import (Dense, Dropout, Flatten, GlobalAveragePooling2D, LeakyReLU, ReLU, Reshape,
+from refmem.nn.gradcheck import check_layer
+from refmem.nn.layers import (Dense, Dropout, Flatten, GlobalAveragePooling2D, LeakyReLU, ReLU, Reshape,
                            Sigmoid, UpSampling2D)
 
 F64 = np.float64

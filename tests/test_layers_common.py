@@ -3,8 +3,8 @@ Keras initialisation, Sequential composition, exports."""
 import numpy as np
 import pytest
 
-import refmem.layers as L
-from refmem.gradcheck import numerical_vjp, rel_error
+import refmem.nn.layers as L
+from refmem.nn.gradcheck import numerical_vjp, rel_error
 
 F64 = np.float64
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from refmem.gradcheck import check_layer
-from refmem.layers import BatchNorm
+from refmem.nn.gradcheck import check_layer
+from refmem.nn.layers import BatchNorm
 
 F64 = np.float64
 TOL = 1e-6

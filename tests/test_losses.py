@@ -1,10 +1,10 @@
-"""Tests of refmem.losses: values, gradients (float64 central differences), KL, sampling."""
+"""Tests of refmem.nn.losses: values, gradients (float64 central differences), KL, sampling."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from refmem.losses import (BCE_EPSILON, bce_mean, kl_normal, mse, recon_l1_channel_mean,
+from refmem.nn.losses import (BCE_EPSILON, bce_mean, kl_normal, mse, recon_l1_channel_mean,
                            reparameterize)
 
 

@@ -1,10 +1,10 @@
-"""Tests of refmem.optim: the Keras Adam/AMSGrad variant, step counter, state round trip."""
+"""Tests of refmem.nn.optim: the Keras Adam/AMSGrad variant, step counter, state round trip."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from refmem.optim import Adam, adam_step
+from refmem.nn.optim import Adam, adam_step
 
 
 def _keras_reference(theta, grads, lr=1e-3, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):

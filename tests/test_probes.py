@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from refmem._smo import rbf_kernel, smo_solve
-from refmem.probes import (SVC, LogisticRegression, Probe, StandardScaler, make_probe,
+from refmem.analysis._smo import rbf_kernel, smo_solve
+from refmem.analysis.probes import (SVC, LogisticRegression, Probe, StandardScaler, make_probe,
                            ovo_vote, ovr_decision_function)
-from refmem._logreg import multinomial_loss_grad
-from refmem.gradcheck import numerical_vjp, rel_error
+from refmem.analysis._logreg import multinomial_loss_grad
+from refmem.nn.gradcheck import numerical_vjp, rel_error
 
 
 def _two_gaussians(n, shift, rng, d=2):

@@ -1,10 +1,10 @@
-"""Tests of refmem.vae: the VAE object (names, encode/decode, loss, grads, validation, state)."""
+"""Tests of refmem.neocortex.vae: the VAE object (names, encode/decode, loss, grads, validation, state)."""
 import numpy as np
 import pytest
 
-from refmem.layers import Dense, Sequential, Sigmoid
-from refmem.losses import kl_normal, recon_l1_channel_mean
-from refmem.vae import VAE, GaussianEncoder, bow_vae, mnist_vae, shapes3d_vae
+from refmem.nn.layers import Dense, Sequential, Sigmoid
+from refmem.nn.losses import kl_normal, recon_l1_channel_mean
+from refmem.neocortex import VAE, GaussianEncoder, bow_vae, mnist_vae, shapes3d_vae
 
 SMALL = dict(widths=(4, 6, 8, 10))  # reduced-width Shapes3D VAE for fast tests
 

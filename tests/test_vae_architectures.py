@@ -3,8 +3,8 @@ with the parameter counts of the Keras models computed by hand."""
 import numpy as np
 import pytest
 
-import refmem.layers as L
-from refmem.vae import bow_vae, mnist_vae, shapes3d_vae
+import refmem.nn.layers as L
+from refmem.neocortex import bow_vae, mnist_vae, shapes3d_vae
 
 
 def _describe(layer):

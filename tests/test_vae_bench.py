@@ -2,7 +2,7 @@
 import json
 
 from refmem.benchmarks import vae as bench
-from refmem.vae import mnist_vae, shapes3d_vae
+from refmem.neocortex import mnist_vae, shapes3d_vae
 
 
 def test_forward_flops_match_hand_count():

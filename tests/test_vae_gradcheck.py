@@ -3,8 +3,8 @@ and the fused/unfused Shapes3D decoder equivalence."""
 import numpy as np
 import pytest
 
-from refmem.gradcheck import random_direction_check
-from refmem.vae import bow_vae, mnist_vae, shapes3d_vae
+from refmem.nn.gradcheck import random_direction_check
+from refmem.neocortex import bow_vae, mnist_vae, shapes3d_vae
 
 
 def _away_from_kinks(vae, rng):

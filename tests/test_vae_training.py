@@ -1,11 +1,11 @@
-"""Tests of refmem.training (epochs, early stopping, callbacks) and VAE save/load."""
+"""Tests of refmem.neocortex.training (epochs, early stopping, callbacks) and VAE save/load."""
 import json
 
 import numpy as np
 import pytest
 
-from refmem.training import Callback, EarlyStopping
-from refmem.vae import VAE, bow_vae, load_vae, mnist_vae, shapes3d_vae
+from refmem.neocortex.training import Callback, EarlyStopping
+from refmem.neocortex import VAE, bow_vae, load_vae, mnist_vae, shapes3d_vae
 
 
 def _blobs(n, rng, size=28):
@@ -227,7 +227,7 @@ def test_save_load_round_trip_bit_exact(tmp_path, build):
     for k in vae.buffers:
         np.testing.assert_array_equal(back.buffers[k], vae.buffers[k])
     x = rng.uniform(size=(2,) + vae.input_shape)
-    np.testing.assert_array_equal(VAE.load(path).reconstruct(x), vae.reconstruct(x))
+    np.testing.assert_array_equal(load_vae(path).reconstruct(x), vae.reconstruct(x))
 
 
 def test_load_rejects_foreign_files(tmp_path):

@@ -1,7 +1,7 @@
 """Benchmark: one modern-Hopfield retrieval iteration at BLAS speed (``refmem bench hopfield``).
 
 One synchronous update of Q float32 queries against N stored d-dim float32 patterns,
-``xi_new = softmax(beta_eff xi X^T) X`` (:meth:`refmem.hopfield.ModernHopfield.update`),
+``xi_new = softmax(beta_eff xi X^T) X`` (:meth:`refmem.hippocampus.ModernHopfield.update`),
 costs two GEMMs, 4 Q N d FLOP. Reported next to the float32 matmul throughput measured
 in the same run (:func:`refmem.benchmarks._common.matmul_gflops`), with the peak extra
 memory of the update (tracemalloc: outputs + one score block + the small per-query info
@@ -56,8 +56,8 @@ def _per_query_loop(X64: np.ndarray, queries: np.ndarray, beta_eff: float) -> np
 def run(n_patterns: int, n_queries: int, dim: int, chunk_size: Optional[int] = None,
         loop_queries: int = 20, repeat: int = 1, seed: int = 0, verbose: bool = True) -> dict:
     """Run the benchmark and return its figures as a dict (see module docstring)."""
-    from refmem.hopfield import ModernHopfield
-    from refmem.hopfield._kernels import auto_chunk_size
+    from refmem.hippocampus import ModernHopfield
+    from refmem.hippocampus._kernels import auto_chunk_size
 
     def say(msg):
         if verbose:

@@ -22,9 +22,9 @@ from typing import List, Optional
 
 import numpy as np
 
-from .._utils import save_json
-from ..datasets import _raycast, shapes3d
-from ._common import best_time, machine_info, matmul_gflops
+from refmem._utils import save_json
+from refmem.datasets import _raycast, shapes3d
+from refmem.benchmarks._common import best_time, machine_info, matmul_gflops
 
 DESCRIPTION = "Shapes3D-like renderer: images/s at 64x64 with and without 2x2 supersampling"
 

@@ -1,6 +1,6 @@
 """``refmem bench vae``: training throughput of the paper's Shapes3D VAE.
 
-Times full training steps of :func:`refmem.vae.shapes3d_vae` (forward, backward,
+Times full training steps of :func:`refmem.neocortex.vae.shapes3d_vae` (forward, backward,
 AMSGrad update; batch 32, float32 by default) after warm-up, and reports
 
 * images/s (target on a 2-core machine: >= 100),
@@ -25,10 +25,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .._utils import save_json
-from ..layers import Conv2D, Conv2DTranspose, Dense, UpsampleConv2D
-from ..optim import Adam
-from ._common import machine_info, matmul_gflops
+from refmem._utils import save_json
+from refmem.nn.layers import Conv2D, Conv2DTranspose, Dense, UpsampleConv2D
+from refmem.nn.optim import Adam
+from refmem.benchmarks._common import machine_info, matmul_gflops
 
 __all__ = ["DESCRIPTION", "main", "forward_flops", "run"]
 
@@ -117,7 +117,7 @@ def _breakdown(vae, opt, x, rng, batch: int, repeat: int = 3):
 def run(batch: int = 32, steps: int = 5, warmup: int = 2, dtype: str = "float32",
         fused: bool = True, breakdown: bool = True, seed: int = 0) -> dict:
     """Time ``steps`` training steps after ``warmup``; return the figures as a dict."""
-    from ..vae import shapes3d_vae
+    from refmem.neocortex import shapes3d_vae
 
     rng = np.random.default_rng(seed)
     vae = shapes3d_vae(rng=rng, dtype=np.dtype(dtype), fused_upsample=fused)

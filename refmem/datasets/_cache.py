@@ -13,7 +13,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from .._utils import load_npz, save_npz
+from refmem._utils import load_npz, save_npz
 
 __all__ = ["cache_dir", "digest", "load_checked", "store"]
 

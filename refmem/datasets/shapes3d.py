@@ -33,9 +33,9 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from .._utils import as_rng, check_array, check_int
-from ..progress import Progress
-from . import _cache, _raycast
+from refmem._utils import as_rng, check_array, check_int
+from refmem.progress import Progress
+from refmem.datasets import _cache, _raycast
 
 __all__ = ["FACTOR_NAMES", "FACTOR_SIZES", "FACTOR_VALUES", "SHAPE_NAMES", "SHAPE", "N_IMAGES",
            "RENDERER_VERSION", "SKY_RGB", "factors_to_index", "index_to_factors", "values_to_factors",

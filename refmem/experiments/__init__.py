@@ -5,5 +5,5 @@ Each experiment package holds ``config`` (a dataclass and its presets ``quick``,
 :class:`~refmem.experiments.criteria.Criterion` data, each with a negative control),
 ``figures``, ``report`` and ``cli`` (``refmem run NAME``). Experiments build on the
 model layer (:mod:`refmem.hippocampus`, :mod:`refmem.neocortex`, :mod:`refmem.systems`,
-:mod:`refmem.analysis`), never on another experiment's internals.
+:mod:`refmem.analysis.stats`), never on another experiment's internals.
 """

@@ -1,0 +1,380 @@
+"""Semantic decoding probes: StandardScaler + RBF SVC (as scikit-learn's ``SVC()``) or
+multinomial logistic regression.
+
+The paper decodes the object shape from latent means with scikit-learn's
+``StandardScaler`` followed by ``SVC()`` with its defaults (RBF kernel, C = 1,
+gamma = 'scale', one-vs-one), fitted on 200 held-out examples and scored on 750
+(paper.md section 1.9). This module re-implements that pipeline in NumPy:
+
+* :class:`StandardScaler`: per-feature standardisation, constant features scaled by 1.
+* :class:`SVC`: one-vs-one C-SVC, each binary dual solved by libsvm's SMO
+  (:func:`refmem.analysis._smo.smo_solve`), predictions by libsvm's voting rule.
+* :class:`LogisticRegression` (in :mod:`refmem.analysis._logreg`): L2-penalised multinomial
+  logistic regression fitted by L-BFGS-B.
+* :func:`make_probe` / :class:`Probe`: scaler + classifier pipeline.
+
+Equations and the correspondence with libsvm are in ``docs/analysis.md``.
+
+References
+----------
+.. [1] R.-E. Fan, P.-H. Chen and C.-J. Lin, "Working set selection using second order
+   information for training support vector machines", JMLR 6:1889-1918, 2005
+   (libsvm's solver; further references in :mod:`refmem.analysis._smo`).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from refmem.analysis._logreg import LogisticRegression, accuracy, check_features, check_labels
+from refmem.analysis._smo import gram64, ovo_vote, ovr_decision_function, rbf_kernel, row_sq_norms, smo_solve
+from refmem._utils import check_positive
+
+__all__ = ["StandardScaler", "SVC", "LogisticRegression", "Probe", "make_probe",
+           "ovo_vote", "ovr_decision_function"]
+
+_FULL_KERNEL_MAX = 6000  # precompute the whole (n, n) kernel up to this many points
+_PREDICT_CHUNK = 2048    # test rows per kernel block in decision_function
+
+
+class StandardScaler:
+    """Per-feature standardisation ``z = (x - mean) / scale`` (scikit-learn's).
+
+    ``scale_`` is the population standard deviation (ddof = 0); features that are
+    constant (variance within rounding of 0, sklearn's ``_is_constant_feature`` bound
+    ``var <= n eps var + (n mean eps)^2``) get scale 1, so they map to 0.
+
+    Parameters
+    ----------
+    with_mean, with_std : bool
+        Centre / scale (both True as sklearn's defaults).
+
+    Attributes
+    ----------
+    mean_ : (d,) ndarray of float64
+    var_ : (d,) ndarray of float64
+    scale_ : (d,) ndarray of float64
+    n_features_in_ : int
+    """
+
+    def __init__(self, with_mean: bool = True, with_std: bool = True):
+        self.with_mean = bool(with_mean)
+        self.with_std = bool(with_std)
+
+    def fit(self, X: Any, y: Any = None) -> "StandardScaler":
+        """Compute the per-feature mean and standard deviation of ``X : (n, d)``."""
+        X = check_features(X, "X")
+        n, d = X.shape
+        mean = np.zeros(d)
+        var = np.zeros(d)
+        step = max(1, (1 << 22) // n)  # float64 statistics in column blocks
+        for c in range(0, d, step):
+            block = X[:, c:c + step].astype(np.float64)
+            mean[c:c + step] = block.mean(axis=0)
+            var[c:c + step] = block.var(axis=0)
+        eps = np.finfo(np.float64).eps
+        constant = var <= n * eps * var + (n * mean * eps) ** 2
+        scale = np.sqrt(var)
+        scale[constant] = 1.0
+        self.mean_, self.var_, self.scale_ = mean, var, scale
+        self.n_features_in_ = d
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Standardise ``X : (n, d)``; returns an array of X's float dtype."""
+        self._check_fitted()
+        X = check_features(X, "X", n_features=self.n_features_in_)
+        out = X
+        if self.with_mean:
+            out = out - self.mean_.astype(X.dtype)
+        if self.with_std:
+            out = out / self.scale_.astype(X.dtype)  # z = (x - mean) / scale
+        return out if out is not X else X.copy()
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X).transform(X)``."""
+        return self.fit(X).transform(X)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "scale_"):
+            raise ValueError("StandardScaler is not fitted; call fit(X) first")
+
+
+class SVC:
+    """C-support vector classifier with an RBF kernel, one-vs-one (libsvm / sklearn).
+
+    Each pair of classes (i < j) gets a binary C-SVC whose dual (Eq. (1) of [1]_)::
+
+        min_a 1/2 a^T Q a - e^T a,  Q_st = y_s y_t K(x_s, x_t),  y^T a = 0,  0 <= a <= C
+
+    is solved by SMO with second-order working-set selection (:func:`refmem.analysis._smo.smo_solve`);
+    the pair's decision value is ``f_ij(x) = sum_s a_s y_s K(x_s, x) - rho_ij``
+    (y = +1 for class i). A test point gets a vote for i if ``f_ij(x) > 0``, else for j,
+    and is assigned the class with most votes, ties to the lowest class index
+    (libsvm's ``svm_predict_values``).
+
+    Parameters
+    ----------
+    C : float
+        Box constraint (sklearn default 1).
+    gamma : {"scale", "auto"} or float
+        RBF width: ``"scale"`` = 1 / (n_features * X.var()) with the variance over all
+        elements of the training matrix (1 if that variance is 0); ``"auto"`` =
+        1 / n_features.
+    kernel : {"rbf", "linear"}
+        ``exp(-gamma ||x - x'||^2)`` or ``x . x'``.
+    tol : float
+        SMO stopping tolerance on the maximal KKT violation (sklearn default 1e-3).
+    max_iter : int, optional
+        SMO iteration cap per pair (default ``max(100_000, 100 n)``).
+    decision_function_shape : {"ovo", "ovr"}
+        Shape of :meth:`decision_function` for more than two classes.
+
+    Attributes
+    ----------
+    classes_ : (K,) ndarray
+    support_ : (n_SV,) ndarray of int
+        Indices of the support vectors in the training data, grouped by class.
+    support_vectors_ : (n_SV, d) ndarray
+    n_support_ : (K,) ndarray of int
+    dual_coef_ : (K - 1, n_SV) ndarray
+        ``y_s a_s`` in libsvm's layout; for two classes the sign is flipped as in
+        sklearn (positive decision = ``classes_[1]``).
+    intercept_ : (K (K - 1) / 2,) ndarray
+        ``-rho`` per pair (sign flipped for two classes, as sklearn).
+    gamma_ : float
+    n_iter_ : (K (K - 1) / 2,) ndarray of int
+    """
+
+    def __init__(self, C: float = 1.0, gamma: Union[str, float] = "scale", kernel: str = "rbf",
+                 tol: float = 1e-3, max_iter: Optional[int] = None,
+                 decision_function_shape: str = "ovo"):
+        self.C = check_positive(C, "C")
+        if isinstance(gamma, str):
+            if gamma not in ("scale", "auto"):
+                raise ValueError(f"gamma must be 'scale', 'auto' or a positive float, got {gamma!r}")
+        else:
+            gamma = check_positive(gamma, "gamma")
+        self.gamma = gamma
+        if kernel not in ("rbf", "linear"):
+            raise ValueError(f"kernel must be 'rbf' or 'linear', got {kernel!r}")
+        self.kernel = kernel
+        self.tol = check_positive(tol, "tol")
+        if max_iter is not None and (not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
+            raise ValueError(f"max_iter must be None or a positive int, got {max_iter!r}")
+        self.max_iter = max_iter
+        if decision_function_shape not in ("ovo", "ovr"):
+            raise ValueError(f"decision_function_shape must be 'ovo' or 'ovr', got {decision_function_shape!r}")
+        self.decision_function_shape = decision_function_shape
+
+    # ------------------------------------------------------------------ kernel
+    def _kernel(self, A: np.ndarray, B: np.ndarray, a_sq=None, b_sq=None, same=False) -> np.ndarray:
+        if self.kernel == "linear":
+            return gram64(A, B)  # K = x . x'
+        return rbf_kernel(A, B, self.gamma_, a_sq, b_sq, same=same)
+
+    def _resolve_gamma(self, X: np.ndarray) -> float:
+        if self.gamma == "auto":
+            return 1.0 / X.shape[1]
+        if self.gamma == "scale":
+            var = float(np.var(X, dtype=np.float64))
+            return 1.0 / (X.shape[1] * var) if var != 0 else 1.0  # 1 / (d Var[X])
+        return float(self.gamma)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any) -> "SVC":
+        """Fit the K (K - 1) / 2 binary SVMs.
+
+        Parameters
+        ----------
+        X : (n, d) array_like of float
+        y : (n,) array_like of labels (int, bool, str or float)
+
+        Raises
+        ------
+        ValueError
+            Fewer than two classes in ``y`` or bad shapes.
+        """
+        X = check_features(X, "X")
+        classes, yi = check_labels(y, X.shape[0])
+        K = len(classes)
+        self.gamma_ = self._resolve_gamma(X)
+        perm = np.argsort(yi, kind="stable")  # group by class, keep order (libsvm)
+        Xs = X[perm]
+        counts = np.bincount(yi, minlength=K)
+        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        sq = row_sq_norms(Xs) if self.kernel == "rbf" else None
+        full = self._kernel(Xs, Xs, sq, sq, same=True) if Xs.shape[0] <= _FULL_KERNEL_MAX else None
+        nonzero = np.zeros(Xs.shape[0], dtype=bool)
+        pairs = []
+        for i in range(K):
+            for j in range(i + 1, K):
+                idx = np.r_[start[i]:start[i] + counts[i], start[j]:start[j] + counts[j]]
+                if full is not None:
+                    Kp = full[np.ix_(idx, idx)]
+                else:
+                    s = None if sq is None else sq[idx]
+                    Kp = self._kernel(Xs[idx], Xs[idx], s, s, same=True)
+                yp = np.where(np.arange(idx.size) < counts[i], 1.0, -1.0)
+                res = smo_solve(Kp, yp, self.C, self.tol, self.max_iter)
+                nonzero[idx[res.alpha > 0]] = True
+                pairs.append((i, j, idx, yp * res.alpha, res))
+        sv = np.flatnonzero(nonzero)  # grouped order, as libsvm's model->SV
+        col = np.full(Xs.shape[0], -1)
+        col[sv] = np.arange(sv.size)
+        coef = np.zeros((K - 1, sv.size))
+        for i, j, idx, a_signed, _ in pairs:
+            ci = counts[i]
+            # libsvm layout: pair (i, j) stores class-i coefficients in row j-1 and
+            # class-j coefficients in row i.
+            sel = nonzero[idx[:ci]]
+            coef[j - 1, col[idx[:ci][sel]]] = a_signed[:ci][sel]
+            sel = nonzero[idx[ci:]]
+            coef[i, col[idx[ci:][sel]]] = a_signed[ci:][sel]
+        self.classes_ = classes
+        self.support_ = perm[sv]
+        self.support_vectors_ = X[self.support_]
+        self._sv_sq = sq[sv] if sq is not None else None
+        self.n_support_ = np.bincount(yi[self.support_], minlength=K)
+        self._sv_start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        self._sv_coef = coef
+        self._rho = np.array([res.rho for *_, res in pairs])
+        self.n_iter_ = np.array([res.n_iter for *_, res in pairs])
+        self.converged_ = bool(all(res.converged for *_, res in pairs))
+        sign = -1.0 if K == 2 else 1.0
+        self.dual_coef_ = sign * coef
+        self.intercept_ = -sign * self._rho
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _raw_decision(self, X: Any) -> np.ndarray:
+        """libsvm-signed ovo values ``(n, P)``: positive favours the lower class."""
+        if not hasattr(self, "classes_"):
+            raise ValueError("SVC is not fitted; call fit(X, y) first")
+        X = check_features(X, "X", n_features=self.n_features_in_)
+        K = len(self.classes_)
+        st = self._sv_start
+        out = np.empty((X.shape[0], len(self._rho)))
+        for a in range(0, X.shape[0], _PREDICT_CHUNK):
+            Kt = self._kernel(X[a:a + _PREDICT_CHUNK], self.support_vectors_, None, self._sv_sq)
+            p = 0
+            for i in range(K):
+                for j in range(i + 1, K):
+                    si, sj = slice(st[i], st[i + 1]), slice(st[j], st[j + 1])
+                    # f_ij(x) = sum_s y_s a_s K(x_s, x) - rho_ij
+                    out[a:a + _PREDICT_CHUNK, p] = (Kt[:, si] @ self._sv_coef[j - 1, si]
+                                                    + Kt[:, sj] @ self._sv_coef[i, sj] - self._rho[p])
+                    p += 1
+        return out
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Decision values, float64 (as sklearn, whatever X's dtype).
+
+        Returns
+        -------
+        (n,) ndarray for two classes (positive favours ``classes_[1]``, as sklearn);
+        otherwise (n, K (K - 1) / 2) one-vs-one values with pairs (0,1), (0,2), ...,
+        positive favouring the first class of the pair (sklearn's
+        ``decision_function_shape="ovo"``), or (n, K) :meth:`class_scores` if
+        ``decision_function_shape="ovr"``.
+        """
+        raw = self._raw_decision(X)
+        if len(self.classes_) == 2:
+            return -raw[:, 0]
+        if self.decision_function_shape == "ovr":
+            return ovr_decision_function(raw, len(self.classes_))
+        return raw
+
+    def class_scores(self, X: Any) -> np.ndarray:
+        """Per-class ranking scores ``(n, K)``: sklearn's ovr transform of the ovo
+        values (:func:`ovr_decision_function`: votes + normalised confidences)."""
+        raw = self._raw_decision(X)
+        return ovr_decision_function(raw, len(self.classes_))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels ``(n,)`` by libsvm's one-vs-one vote (:func:`ovo_vote`)."""
+        raw = self._raw_decision(X)
+        return self.classes_[ovo_vote(raw, len(self.classes_))]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy of :meth:`predict` on ``(X, y)``."""
+        return accuracy(self.predict(X), y)
+
+
+class Probe:
+    """A scaler + classifier pipeline (scikit-learn's ``make_pipeline(StandardScaler(), clf)``).
+
+    Parameters
+    ----------
+    classifier : SVC or LogisticRegression
+    scaler : StandardScaler, optional
+    """
+
+    def __init__(self, classifier: Any, scaler: Optional[StandardScaler] = None):
+        self.classifier = classifier
+        self.scaler = StandardScaler() if scaler is None else scaler
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.classifier.classes_
+
+    def fit(self, X: Any, y: Any) -> "Probe":
+        """Fit the scaler on ``X : (n, d)`` and the classifier on the scaled data.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` holds fewer than two classes. The few-shot analysis (paper E8)
+            catches this and records NaN, as the paper's code does.
+        """
+        X = check_features(X, "X")
+        check_labels(y, X.shape[0])  # raises before any work if < 2 classes
+        self.classifier.fit(self.scaler.fit_transform(X), y)
+        return self
+
+    def _t(self, X: Any) -> np.ndarray:
+        return self.scaler.transform(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels ``(n,)``."""
+        return self.classifier.predict(self._t(X))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The classifier's decision function on the scaled data."""
+        return self.classifier.decision_function(self._t(X))
+
+    def class_scores(self, X: Any) -> np.ndarray:
+        """Per-class scores ``(n, K)`` for ranking samples by class (paper E7).
+
+        SVC: :func:`ovr_decision_function` of the ovo values. LogisticRegression:
+        log-probabilities (same order as ``predict_proba``, without underflow).
+        """
+        return self.classifier.class_scores(self._t(X))
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy on ``(X, y)``."""
+        return accuracy(self.predict(X), y)
+
+
+def make_probe(kind: str = "svc", **kwargs: Any) -> Probe:
+    """The paper's decoding probe: StandardScaler followed by a classifier.
+
+    Parameters
+    ----------
+    kind : {"svc", "logreg"}
+        ``"svc"``: :class:`SVC` (defaults = sklearn's ``SVC()``, the paper's probe);
+        ``"logreg"``: :class:`LogisticRegression`.
+    **kwargs
+        Passed to the classifier's constructor.
+
+    Returns
+    -------
+    Probe
+    """
+    if kind == "svc":
+        return Probe(SVC(**kwargs))
+    if kind == "logreg":
+        return Probe(LogisticRegression(**kwargs))
+    raise ValueError(f"kind must be 'svc' or 'logreg', got {kind!r}")

@@ -1,0 +1,109 @@
+"""Analysis E8: few-shot learning from the consolidated representations (paper.md E8).
+
+A shape probe is fitted on the first ``n`` training scenes (the memories' original
+images, as the paper used its training images) for n in 10 ... 1,000, represented as raw
+pixels, as each encoder convolution's raw output (before batch norm and activation,
+``VAE.encoder_activations``), or as the latent mean ``mu``; it is scored on held-out
+scenes. The semantic code ``mu`` should need far fewer examples than pixels.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+from refmem._utils import check_array
+from refmem.neocortex.recall import EVAL_BATCH
+from refmem.analysis.decoding import fit_probe
+
+__all__ = ["representations", "few_shot"]
+
+
+def representations(vae, images: np.ndarray, layers: Sequence[str], batch: int = EVAL_BATCH) -> Dict[str, np.ndarray]:
+    """Flattened representations of ``images`` at every level of the encoder.
+
+    Parameters
+    ----------
+    vae : refmem.neocortex.vae.VAE
+    images : (N, H, W, C) ndarray
+    layers : sequence of str
+        Encoder layer names for ``vae.encoder_activations`` (raw conv outputs).
+
+    Returns
+    -------
+    dict
+        ``"pixels"`` (N, H*W*C), one entry per layer (N, h*w*c), and ``"mu"`` (N, L),
+        in this order (increasing depth).
+    """
+    images = check_array(images, "images", ndim=4)
+    x = np.ascontiguousarray(images, dtype=vae.dtype)
+    out: Dict[str, np.ndarray] = {"pixels": x.reshape(len(x), -1)}
+    names = list(layers) + ["mu"]  # one encoder pass; "mu" == encode(x)[0]
+    parts: Dict[str, List[np.ndarray]] = {name: [] for name in names}
+    for i in range(0, len(x), batch):
+        acts = vae.encoder_activations(x[i:i + batch], names)
+        for name in names:
+            parts[name].append(np.asarray(acts[name]).reshape(len(acts[name]), -1))
+    out.update({name: np.concatenate(parts[name]) for name in names})
+    return out
+
+
+def few_shot(vae, train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
+             test_labels: np.ndarray, sizes: Sequence[int], layers: Sequence[str] = (),
+             probe_kind: str = "svc") -> Dict:
+    """E8: probe accuracy vs number of training examples, per representation.
+
+    Parameters
+    ----------
+    vae : refmem.neocortex.vae.VAE
+    train_images : (M, H, W, C) ndarray
+        Training scenes; the probe for size n uses the first n.
+    train_labels : (M,) ndarray of int
+    test_images : (T, H, W, C) ndarray
+    test_labels : (T,) ndarray of int
+    sizes : sequence of int
+        Training-set sizes (paper: 10, 20, 50, 100, 200, 300, 400, 500, 1000); sizes
+        above M are dropped.
+    layers : sequence of str
+        Encoder layers (raw conv outputs) to include between pixels and mu.
+
+    Returns
+    -------
+    dict
+        ``sizes`` (those used), ``representations`` (names by depth), ``accuracy``
+        (name -> list over sizes; NaN when the first n labels hold < 2 classes),
+        ``mu_beats_pixels_small_n`` (mu > pixels at every size <= 200 with a number),
+        ``gap_at_100`` (mu - pixels at n = 100, if used), ``depth_spearman_at_100``
+        (Spearman of accuracy with depth at n = 100) and ``passed`` (the first criterion).
+    """
+    from refmem.analysis.stats import spearman
+
+    train_labels = check_array(train_labels, "train_labels", ndim=1, dtype_kind="iu")
+    test_labels = check_array(test_labels, "test_labels", ndim=1, dtype_kind="iu")
+    used = [int(n) for n in sizes if int(n) <= len(train_labels)]
+    if not used:
+        raise ValueError(f"no few-shot size fits the {len(train_labels)} training scenes (sizes {list(sizes)})")
+    n_max = max(used)
+    tr = representations(vae, np.asarray(train_images)[:n_max], layers)
+    te = representations(vae, test_images, layers)
+    acc: Dict[str, List[float]] = {name: [] for name in tr}
+    for n in used:
+        y = train_labels[:n]
+        for name in tr:
+            if len(np.unique(y)) < 2:  # paper.md E8: NaN when < 2 classes present
+                acc[name].append(float("nan"))
+                continue
+            probe = fit_probe(tr[name][:n], y, probe_kind)
+            acc[name].append(probe.score(np.asarray(te[name], dtype=np.float64), test_labels))
+    small = [i for i, n in enumerate(used) if n <= 200 and np.isfinite(acc["mu"][i])]
+    out: Dict[str, object] = {"sizes": used, "representations": list(tr), "accuracy": acc,
+                              "n_test": int(len(test_labels)),
+                              "mu_beats_pixels_small_n": bool(small) and all(
+                                  acc["mu"][i] > acc["pixels"][i] for i in small)}
+    if 100 in used:
+        i = used.index(100)
+        out["gap_at_100"] = acc["mu"][i] - acc["pixels"][i]
+        depth = [acc[name][i] for name in tr]
+        out["depth_spearman_at_100"] = float(spearman(np.arange(len(depth)), np.asarray(depth))[0])
+    out["passed"] = bool(out["mu_beats_pixels_small_n"])
+    return out

@@ -1,0 +1,216 @@
+"""The consolidation simulation end to end: encode -> replay -> train -> analyse -> report.
+
+:func:`run` is the programmatic entry point (the CLI calls it):
+
+1. **Data** (paper.md 1.2): ``n_memories + n_heldout`` distinct scenes from
+   :func:`refmem.datasets.shapes3d.sample`; the first ``n_memories`` are the memories,
+   the rest held-out scenes.
+2. **Hippocampal encoding and replay** (paper.md 1.3, E1): :mod:`.replay`.
+3. **Consolidation** (paper.md 1.4-1.6, E3): the Shapes3D VAE trained on the replays,
+   measured at every epoch start (:mod:`.training`).
+4. **Analyses** E2, E4-E8 (:mod:`.analyses`, :mod:`.relational`, :mod:`.imagination`,
+   :mod:`.fewshot`).
+5. **Outputs**: ``config.json``, ``results.json``, ``report.md``, ``vae.npz``, figures
+   (:mod:`.report`, :mod:`.figures`).
+
+Random streams: ``spawn_rngs(seed, STREAMS)`` gives independent generators for the data,
+replay cues, VAE initialisation, minibatches, probe split and analyses.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, Dict, Optional
+
+import numpy as np
+
+from refmem._utils import load_json, save_json, spawn_rngs
+from refmem.progress import format_seconds, log as _print
+from refmem.experiments.consolidation import figures as figs
+from refmem.experiments.consolidation.analyses import interpolation, latent_structure, recall_noisy
+from refmem.experiments.consolidation.config import STREAMS, ConsolidationConfig, config_json, config_load, validate_config
+from refmem.experiments.consolidation.fewshot import few_shot
+from refmem.experiments.consolidation.imagination import imagination
+from refmem.neocortex.recall import encode_mu
+from refmem.analysis.decoding import probe_split
+from refmem.experiments.consolidation.relational import relational_inference
+from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay, replay_stats
+from refmem.experiments.consolidation.report import effects_table, versions, write_report, write_results
+from refmem.systems.consolidation import train
+
+__all__ = ["run", "FILES", "ENCODER_LAYERS"]
+
+#: files written into the run folder
+FILES = {"config": "config.json", "results": "results.json", "report": "report.md", "model": "vae.npz",
+         "checkpoint": "checkpoint.npz", "replay": "replay.npz", "history": "history.json"}
+
+#: encoder layers whose raw outputs the few-shot analysis probes (paper.md E8)
+ENCODER_LAYERS = ("conv1", "conv2", "conv3", "conv4")
+
+
+def _check_resume_config(path: str, cfg: ConsolidationConfig) -> None:
+    saved = config_load(load_json(path))
+    if saved != cfg:
+        a, b = config_json(saved), config_json(cfg)
+        diff = sorted(k for k in a if a[k] != b[k])
+        raise ValueError(f"cannot resume: the config differs from the run in {os.path.dirname(path)} "
+                         f"in {diff}; use the same config and seed, or a new --out")
+
+
+def _make_vae(cfg: ConsolidationConfig, rng):
+    from refmem.neocortex import shapes3d_vae
+
+    return shapes3d_vae(latent_dim=cfg.latent_dim, rng=rng, dtype=np.float32, bn_mode=cfg.bn_mode,
+                        widths=tuple(cfg.vae_widths))
+
+
+def _replay_figure(path: str, net, memories: np.ndarray, cfg: ConsolidationConfig, rng, n: int = 8) -> str:
+    """Fresh noise cues, their replays and the stored memory each replay reached."""
+    cues = rng.uniform(-1.0, 1.0, size=(n, net.dim)).astype(net.dtype)  # xi_0 ~ U(-1, 1)^d
+    out, info = net.retrieve(cues, max_iter=cfg.max_replay_iter, return_info=True)
+    shape = memories.shape[1:]
+    return figs.replay_samples(path, from_pattern(cues, shape), from_pattern(out, shape),
+                               memories[np.asarray(info["winner"])])
+
+
+def _e3_numbers(h: Dict) -> Dict[str, Optional[float]]:
+    from refmem.analysis.stats import spearman
+
+    acc = np.asarray(h["decoding_accuracy"], dtype=np.float64)
+    finite = np.isfinite(acc)
+    rho = float(spearman(np.arange(len(acc))[finite], acc[finite])[0]) if finite.sum() >= 2 else float("nan")
+    return {"loss_first": h["recon_loss"][0], "loss_last": h["recon_loss"][-1],
+            "loss_ratio": h["recon_loss"][0] / h["recon_loss"][-1],
+            "heldout_recon_first": h["heldout_recon"][0], "heldout_recon_last": h["heldout_recon"][-1],
+            "accuracy_first": float(acc[0]), "accuracy_final": float(acc[-1]),
+            "accuracy_after_epoch1": float(acc[1]) if len(acc) > 2 else None,
+            "accuracy_max": float(np.nanmax(acc)), "accuracy_spearman": rho}
+
+
+def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quiet: bool = False,
+        preset: str = "custom", stop_after_epoch: Optional[int] = None,
+        log: Optional[Callable[[str], None]] = None) -> Dict:
+    """Run the consolidation simulation and write its outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    config : ConsolidationConfig
+    out_dir : str
+        Run folder (created if needed).
+    resume : bool
+        Continue an interrupted run in ``out_dir`` (same config required): the cached
+        replays and the last epoch checkpoint are reused, and the result is bit-identical
+        to an uninterrupted run.
+    quiet : bool
+        No progress lines or bars.
+    preset : str
+        Name of the preset the config came from (for the report).
+    stop_after_epoch : int, optional
+        Test hook: raise :class:`~refmem.systems.consolidation.RunInterrupted` after
+        that epoch's checkpoint, as if the run had been killed.
+    log : callable, optional
+        Receives progress lines (default: print to stdout unless ``quiet``).
+
+    Returns
+    -------
+    dict
+        The results (as in ``results.json``; the analyses also carry their ``arrays``).
+    """
+    from refmem.datasets.shapes3d import FACTOR_NAMES, SHAPE, SHAPE_NAMES, sample
+    from refmem.nn.optim import Adam
+
+    cfg = validate_config(config)
+    say = (lambda s: None) if quiet else (log or _print)
+    bars = not quiet
+    os.makedirs(out_dir, exist_ok=True)
+    path = {k: os.path.join(out_dir, v) for k, v in FILES.items()}
+    if resume and os.path.exists(path["config"]):
+        _check_resume_config(path["config"], cfg)
+    else:
+        resume = False
+        for k in ("checkpoint", "replay"):  # a fresh run never reuses stale state
+            if os.path.exists(path[k]):
+                os.remove(path[k])
+    save_json(path["config"], config_json(cfg))
+    rngs = spawn_rngs(cfg.seed, STREAMS)
+    sub = spawn_rngs(int(rngs["analysis"].integers(2 ** 63)), ["e2", "e5", "e6", "e7", "figures"])
+    timings: Dict[str, float] = {}
+    t_all = t = time.perf_counter()
+
+    # 1. data (paper.md 1.2): disjoint memories and held-out scenes
+    say(f"rendering {cfg.n_memories} memories + {cfg.n_heldout} held-out scenes ...")
+    images, labels = sample(cfg.n_memories + cfg.n_heldout, rngs["data"], supersample=cfg.supersample,
+                            progress=None if bars else False)
+    memories, mem_labels = images[:cfg.n_memories], labels[:cfg.n_memories]
+    heldout, held_labels = images[cfg.n_memories:], labels[cfg.n_memories:]
+    timings["render"] = time.perf_counter() - t
+
+    # 2. hippocampal encoding and replay (paper.md 1.3, E1)
+    t = time.perf_counter()
+    net = build_hippocampus(memories, cfg.beta, cfg.normalize)
+    states, info, cached = load_or_replay(path["replay"], net, cfg.replay_count, rngs["replay"],
+                                          cfg.max_replay_iter, cfg.replay_batch, progress=bars)
+    stats = replay_stats(states, info, net.patterns, cfg.converged_weight)
+    x_train = from_pattern(states, memories.shape[1:])  # (x + 1) / 2, clipped: the VAE's training set
+    del states
+    written = [_replay_figure(os.path.join(out_dir, "replay_samples.png"), net, memories, cfg, sub["figures"])]
+    del net
+    timings["replay"] = time.perf_counter() - t
+    say(f"replay: {stats['fraction_converged']:.3f} converged to one memory, {stats['distinct_memories']}/"
+        f"{stats['n_memories']} distinct memories, max replays of one memory {stats['replay_count_max']}"
+        f"{' (from cache)' if cached else ''} [{format_seconds(timings['replay'])}]")
+
+    # 3. consolidation (paper.md 1.4-1.6, E3)
+    t = time.perf_counter()
+    vae = _make_vae(cfg, rngs["init"])
+    opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
+    batch_seed = int(rngs["batches"].integers(2 ** 63))
+    fit_idx, test_idx = probe_split(cfg.n_heldout, cfg.probe_train, cfg.probe_test, rngs["probes"])
+    say(f"training the VAE on {len(x_train)} replayed memories for up to {cfg.epochs} epochs ...")
+    hist = train(vae, opt, x_train, (heldout, held_labels[:, SHAPE], fit_idx, test_idx, cfg.probe_kind,
+                                    cfg.heldout_recon_n),
+                 epochs=cfg.epochs, batch_size=cfg.batch_size, patience=cfg.patience, batch_seed=batch_seed,
+                 checkpoint_path=path["checkpoint"], resume=resume, stop_after_epoch=stop_after_epoch,
+                 log=say, epoch_progress=bars)
+    vae.save(path["model"])
+    timings["training"] = time.perf_counter() - t
+
+    # 4. analyses (paper.md E2, E4-E8)
+    res: Dict = {"experiment": "consolidation", "preset": preset, "config": config_json(cfg),
+                 "versions": versions(), "resumed": bool(resume), "replay": stats, "replay_from_cache": cached,
+                 "epochs_trained": hist["epochs_done"], "stopped_early": hist["stopped_early"]}
+    for k in ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds"):
+        res[k] = list(hist[k])
+    res["e3"] = _e3_numbers(hist)
+    untrained = _make_vae(cfg, spawn_rngs(cfg.seed, STREAMS)["init"])  # same init seed, no training
+    held_mu = encode_mu(vae, heldout)
+    n8 = cfg.n_heldout if cfg.e8_test is None else min(cfg.e8_test, cfg.n_heldout)
+    steps = [
+        ("e2", lambda: recall_noisy(vae, untrained, heldout[:cfg.e2_n], cfg.e2_fraction, sub["e2"])),
+        ("e4", lambda: latent_structure(vae, heldout[:cfg.e4_n], held_labels[:cfg.e4_n, SHAPE], cfg.e4_k)),
+        ("e5", lambda: interpolation(vae, heldout, cfg.e5_pairs, cfg.e5_steps, cfg.e5_reference, sub["e5"])),
+        ("e6", lambda: relational_inference(vae, held_mu, held_labels, cfg.e6_triples, sub["e6"],
+                                            cfg.supersample, cfg.probe_kind)),
+        ("e7", lambda: imagination(vae, held_mu, held_labels[:, SHAPE], cfg.e7_samples, cfg.e7_top, sub["e7"],
+                                   cfg.probe_kind, reference=heldout)),
+        ("e8", lambda: few_shot(vae, memories, mem_labels[:, SHAPE], heldout[:n8], held_labels[:n8, SHAPE],
+                                cfg.e8_sizes, ENCODER_LAYERS, cfg.probe_kind)),
+    ]
+    for name, fn in steps:
+        t = time.perf_counter()
+        res[name] = fn()
+        timings[name] = time.perf_counter() - t
+        say(f"{name.upper()}: {'pass' if res[name]['passed'] else 'FAIL'} [{format_seconds(timings[name])}]")
+
+    # 5. figures, results, report
+    t = time.perf_counter()
+    more, skipped = figs.write_figures(out_dir, hist, res, SHAPE_NAMES)
+    res["figures"], res["skipped_figures"] = written + more, skipped
+    timings["figures"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t_all
+    res["timings"] = timings
+    res["factor_names"] = list(FACTOR_NAMES)
+    res["effects"] = effects_table(res)
+    write_results(path["results"], res)
+    write_report(path["report"], res, res["effects"])
+    return res

@@ -1,0 +1,148 @@
+"""Hippocampal encoding and replay (paper.md 1.3 and E1).
+
+Memories (images in [0, 1]) are mapped to [-1, 1], flattened and stored in a modern
+Hopfield network; replay runs the Hopfield update from uniform-noise cues and the results,
+mapped back to [0, 1], are the VAE's training set. The network itself is
+:class:`refmem.hippocampus.ModernHopfield`; this module only drives it and summarises
+what it replayed.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from refmem._utils import as_rng, check_array, load_npz, save_npz
+from refmem.progress import Progress
+
+__all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories", "replay_stats",
+           "load_or_replay"]
+
+
+def to_pattern(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] to Hopfield patterns in [-1, 1]: ``(N, H, W, C) -> (N, H*W*C)``.
+
+    paper.md E1: ``x / 255 * 2 - 1``, flattened.
+    """
+    images = check_array(images, "images", ndim=4)
+    return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # x -> 2x - 1
+
+
+def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int]) -> np.ndarray:
+    """Hopfield states back to images in [0, 1] (paper.md E1: ``(x + 1) / 2``, clipped)."""
+    patterns = check_array(patterns, "patterns", ndim=2)
+    x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # x -> (x + 1) / 2
+    return x.astype(patterns.dtype, copy=False).reshape((len(patterns),) + tuple(image_shape))
+
+
+def build_hippocampus(memories: np.ndarray, beta: float = 20.0, normalize: bool = True):
+    """Store ``memories`` ``(N, H, W, C)`` in ``ModernHopfield(beta, normalize)`` (paper.md 1.3)."""
+    from refmem.hippocampus import ModernHopfield
+
+    net = ModernHopfield(beta=beta, normalize=normalize)
+    net.store(to_pattern(memories))
+    return net
+
+
+def replay_memories(net, n: int, rng, max_iter: int = 10, batch: int = 250,
+                    progress: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+    """``n`` replay events from uniform U(-1, 1) noise cues, in batches (paper.md E1).
+
+    Parameters
+    ----------
+    net : refmem.hippocampus.ModernHopfield
+        Holds the memories.
+    n : int
+        Number of replay events.
+    rng : Generator or seed
+        Source of the noise cues (drawn batch after batch).
+    max_iter : int
+        Hopfield updates per replay (paper: 10).
+    batch : int
+        Cues per call of ``net.replay``.
+
+    Returns
+    -------
+    states : (n, d) ndarray
+        Final Hopfield states (in [-1, 1] up to the mixture of stored patterns).
+    info : dict of (n,) ndarrays
+        ``winner``, ``max_weight``, ``n_iter`` from ``net.replay(..., return_info=True)``.
+    """
+    rng = as_rng(rng)
+    states, infos = [], {"winner": [], "max_weight": [], "n_iter": []}
+    with Progress("replay", total=n, enabled=None if progress else False) as bar:
+        for start in range(0, n, batch):
+            b = min(batch, n - start)
+            xi, info = net.replay(b, rng, max_iter=max_iter, return_info=True)
+            states.append(xi)
+            for k in infos:
+                infos[k].append(np.asarray(info[k]))
+            bar.update(b)
+    return np.concatenate(states), {k: np.concatenate(v) for k, v in infos.items()}
+
+
+def _cosine_to_winner(states: np.ndarray, patterns: np.ndarray, winner: np.ndarray) -> np.ndarray:
+    w = patterns[winner].astype(np.float64)
+    s = states.astype(np.float64)
+    den = np.linalg.norm(s, axis=1) * np.linalg.norm(w, axis=1)
+    num = np.einsum("ij,ij->i", s, w)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)  # cos = <s, w> / (|s| |w|)
+
+
+def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.ndarray,
+                 threshold: float = 0.99) -> Dict[str, object]:
+    """Summary of a set of replays (paper.md E1 acceptance (a) and (c)).
+
+    A replay *converged to a single memory* if its cosine with the winning stored pattern
+    is >= ``threshold`` or its largest attention weight is >= ``threshold``.
+
+    Returns
+    -------
+    dict
+        ``n_replay``, ``fraction_converged``, ``fraction_weight_converged``,
+        ``mean_cosine``, ``distinct_memories``, ``fraction_memories_replayed``,
+        ``replay_count_max``, ``replay_count_histogram`` (count -> number of memories),
+        ``mean_n_iter``, and for comparison ``expected_fraction_replayed_uniform``
+        (1 - (1 - 1/N)^n, if replay picked memories uniformly at random).
+    """
+    patterns = check_array(patterns, "patterns", ndim=2)
+    winner = np.asarray(info["winner"], dtype=np.int64)
+    max_w = np.asarray(info["max_weight"], dtype=np.float64)
+    cos = _cosine_to_winner(states, patterns, winner)
+    converged = (cos >= threshold) | (max_w >= threshold)
+    n_mem, n = patterns.shape[0], len(winner)
+    counts = np.bincount(winner, minlength=n_mem)
+    hist_counts = np.bincount(counts)
+    return {
+        "n_replay": int(n),
+        "n_memories": int(n_mem),
+        "fraction_converged": float(converged.mean()),
+        "fraction_weight_converged": float((max_w >= threshold).mean()),
+        "mean_cosine": float(cos.mean()),
+        "min_cosine": float(cos.min()),
+        "mean_max_weight": float(max_w.mean()),
+        "distinct_memories": int(np.count_nonzero(counts)),
+        "fraction_memories_replayed": float(np.count_nonzero(counts) / n_mem),
+        "expected_fraction_replayed_uniform": float(1 - (1 - 1 / n_mem) ** n),
+        "replay_count_max": int(counts.max()),
+        "replay_count_histogram": {str(c): int(m) for c, m in enumerate(hist_counts) if m},
+        "mean_n_iter": float(np.mean(info["n_iter"])),
+    }
+
+
+def load_or_replay(path: Optional[str], net, n: int, rng, max_iter: int, batch: int,
+                   progress: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray], bool]:
+    """Replay, or load the replays cached at ``path`` (``replay.npz``) by an earlier run.
+
+    Returns ``(states, info, from_cache)``; a fresh replay is written to ``path``
+    atomically so that ``--resume`` never recomputes it.
+    """
+    if path is not None and os.path.exists(path):
+        d = load_npz(path)
+        if d["states"].shape == (n, net.dim):
+            return d["states"], {k: d[k] for k in ("winner", "max_weight", "n_iter")}, True
+    states, info = replay_memories(net, n, rng, max_iter=max_iter, batch=batch, progress=progress)
+    if path is not None:
+        save_npz(path, {"states": states, **info})
+    return states, info, False

@@ -1,0 +1,8 @@
+"""What the hippocampus and the neocortex do together.
+
+========================  ==========================================================
+``consolidation``         the consolidation process: replayed memories train the VAE,
+                          with per-epoch measurement, checkpoints and exact resume
+``extended``              the extended model: sensory + conceptual traces, hybrid recall
+========================  ==========================================================
+"""

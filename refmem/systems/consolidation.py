@@ -1,0 +1,218 @@
+"""Consolidation proper: train the VAE on replayed memories, epoch by epoch (paper.md 1.6, E3).
+
+The loop measures the held-out reconstruction error and the semantic decoding accuracy
+at the *start* of every epoch and once after the last (paper.md 1.9: the first point is the
+untrained network), trains with :func:`refmem.neocortex.training.fit` (Keras
+semantics: the epoch's loss is the mean over its batches), applies Keras'
+``EarlyStopping(monitor="loss", patience, min_delta=0)`` without restoring weights, and
+writes a checkpoint after every epoch.
+
+Determinism and resume: epoch ``e`` shuffles and samples its ε from
+``default_rng([batch_seed, e])``, so an epoch is a function of (weights, optimiser state,
+``batch_seed``, ``e``) only. The checkpoint (:func:`save_checkpoint`, one atomic ``.npz``)
+holds the VAE state, the Adam state, the metric history and the early-stopping counters;
+resuming from it reproduces an uninterrupted run bit for bit.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, Dict, Optional
+
+import numpy as np
+
+from refmem._utils import load_npz, save_json, save_npz
+from refmem.progress import Progress, format_seconds
+from refmem.neocortex.training import Callback, EarlyStopping, fit
+from refmem.neocortex.recall import decode, encode_mu
+from refmem.analysis.metrics import recon_error
+from refmem.analysis.decoding import decoding_accuracy
+
+__all__ = ["RunInterrupted", "measure_heldout", "train", "save_checkpoint",
+           "load_checkpoint", "HISTORY_KEYS"]
+
+#: per-epoch lists in the history (the first three per training epoch; the last two at
+#: every epoch start and after the last epoch)
+HISTORY_KEYS = ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds")
+
+
+class RunInterrupted(RuntimeError):
+    """Raised by the ``stop_after_epoch`` test hook after that epoch's checkpoint."""
+
+
+def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
+                    test_idx: np.ndarray, probe_kind: str = "svc", n_recon: Optional[int] = None) -> Dict[str, float]:
+    """Held-out reconstruction error and shape decoding accuracy (paper.md 1.5, 1.9).
+
+    ``heldout_recon`` is the paper's loss metric on ``decode(mu(x))`` over the first
+    ``n_recon`` held-out scenes (all if None); ``decoding_accuracy`` is the probe fitted
+    on ``mu[fit_idx]`` and scored on ``mu[test_idx]``. Only the scenes these need are
+    encoded, and only the first ``n_recon`` are decoded.
+    """
+    n_recon = len(heldout) if n_recon is None else min(int(n_recon), len(heldout))
+    need = np.union1d(np.union1d(fit_idx, test_idx), np.arange(n_recon))  # sorted, unique
+    mu = np.zeros((len(heldout), vae.latent_dim), vae.dtype)
+    mu[need] = encode_mu(vae, heldout[need])
+    x_hat = decode(vae, mu[:n_recon])  # recall = decode(mu) (paper.md 1.4)
+    return {"heldout_recon": recon_error(heldout[:n_recon], x_hat),
+            "decoding_accuracy": decoding_accuracy(mu, labels, fit_idx, test_idx, probe_kind)}
+
+
+def _empty_history() -> Dict[str, object]:
+    h: Dict[str, object] = {k: [] for k in HISTORY_KEYS}
+    h.update(epochs_done=0, stopped_early=False, done=False, best_loss=float("inf"), wait=0)
+    return h
+
+
+def save_checkpoint(path: str, vae, optimizer, history: Dict[str, object]) -> None:
+    """One atomic ``.npz``: ``state.*`` (VAE), ``adam.*`` (optimiser), ``history.*``, ``meta``.
+
+    A JSON copy of the history is written beside it for people (``history.json``); the
+    ``.npz`` is the only file resume reads, so the two can never disagree.
+    """
+    arrays = {f"state.{k}": v for k, v in vae.get_state().items()}
+    arrays.update({f"adam.{k}": v for k, v in optimizer.state_dict().items()})
+    arrays.update({f"history.{k}": np.asarray(history[k], dtype=np.float64) for k in HISTORY_KEYS})
+    arrays["meta"] = np.array([history["epochs_done"], history["wait"], history["stopped_early"],
+                               history["done"]], dtype=np.int64)
+    arrays["best_loss"] = np.array(history["best_loss"], dtype=np.float64)
+    save_npz(path, arrays)
+    save_json(os.path.join(os.path.dirname(path), "history.json"),
+              {k: v for k, v in history.items() if k != "best_loss" or np.isfinite(v)})
+
+
+def load_checkpoint(path: str, vae, optimizer) -> Dict[str, object]:
+    """Restore VAE and optimiser from :func:`save_checkpoint`'s file; return the history."""
+    d = load_npz(path)
+    vae.set_state({k[6:]: v for k, v in d.items() if k.startswith("state.")})
+    optimizer.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("adam.")})
+    h = _empty_history()
+    for k in HISTORY_KEYS:
+        h[k] = [float(v) for v in d[f"history.{k}"]]
+    epochs_done, wait, stopped, done = (int(v) for v in d["meta"])
+    h.update(epochs_done=epochs_done, wait=wait, stopped_early=bool(stopped), done=bool(done),
+             best_loss=float(d["best_loss"]))
+    return h
+
+
+def _append_measure(history, vae, data) -> None:
+    m = measure_heldout(vae, *data)
+    history["heldout_recon"].append(m["heldout_recon"])
+    history["decoding_accuracy"].append(m["decoding_accuracy"])
+
+
+class _Consolidation(Callback):
+    """The consolidation loop's bookkeeping as :func:`~refmem.neocortex.training.fit` callbacks.
+
+    At every epoch start: the held-out measurement (unless the checkpoint already holds
+    it). At every epoch end (after early stopping has decided): the epoch's numbers, a
+    log line, the final measurement after the last epoch, the checkpoint, and the
+    interruption hook. Within an epoch: a progress bar.
+    """
+
+    def __init__(self, history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
+                 log, n_train, epoch_progress):
+        self.h, self.data, self.epochs, self.stopper = history, heldout_data, epochs, stopper
+        self.optimizer, self.checkpoint_path, self.stop_after = optimizer, checkpoint_path, stop_after_epoch
+        self.log, self.n_train, self.epoch_progress = log, n_train, epoch_progress
+        self.first_epoch, self.t_run = history["epochs_done"], time.perf_counter()
+        self.bar, self.t0 = None, 0.0
+
+    def on_epoch_begin(self, epoch, logs, vae):
+        if len(self.h["decoding_accuracy"]) == epoch:  # start-of-epoch measurement (paper.md 1.9)
+            _append_measure(self.h, vae, self.data)
+        self.bar = Progress(f"epoch {epoch + 1}", total=self.n_train,
+                            enabled=None if self.epoch_progress else False).__enter__()
+        self.t0 = time.perf_counter()
+
+    def on_batch_end(self, batch, logs, vae):
+        self.bar.update(logs["size"])
+
+    def on_epoch_end(self, epoch, logs, vae):
+        self.bar.__exit__(None, None, None)
+        h, secs = self.h, time.perf_counter() - self.t0
+        h["loss"].append(float(logs["loss"]))
+        h["recon_loss"].append(float(logs["recon"]))
+        h["kl"].append(float(logs["kl"]))
+        h["epoch_seconds"].append(secs)
+        h["stopped_early"] = bool(vae.stop_training)
+        h.update(epochs_done=epoch + 1, best_loss=self.stopper.best, wait=self.stopper.wait)
+        elapsed = time.perf_counter() - self.t_run
+        left = (self.epochs - epoch - 1) * elapsed / (epoch + 1 - self.first_epoch)
+        self.log(f"epoch {epoch + 1:3d}/{self.epochs}  loss {logs['loss']:8.2f}  recon {logs['recon']:8.2f}  "
+                 f"KL {logs['kl']:6.2f}  | at epoch start: held-out recon {h['heldout_recon'][epoch]:8.2f}  "
+                 f"decoding acc {h['decoding_accuracy'][epoch]:.3f}  | {format_seconds(secs)}  "
+                 f"elapsed {format_seconds(elapsed)}  ETA {format_seconds(left)}"
+                 + ("  (early stop)" if h["stopped_early"] else ""))
+        if h["stopped_early"] or epoch + 1 >= self.epochs:
+            _append_measure(h, vae, self.data)
+            h["done"] = True
+            self.log(f"after epoch {epoch + 1:3d}: held-out recon {h['heldout_recon'][-1]:8.2f}  "
+                     f"decoding acc {h['decoding_accuracy'][-1]:.3f}")
+        if self.checkpoint_path:
+            save_checkpoint(self.checkpoint_path, vae, self.optimizer, h)
+        if self.stop_after is not None and epoch + 1 >= self.stop_after and not h["done"]:
+            raise RunInterrupted(f"stopped after epoch {epoch + 1} (stop_after_epoch hook)")
+
+
+def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: int, batch_size: int,
+          patience: int, batch_seed: int, checkpoint_path: Optional[str] = None, resume: bool = False,
+          stop_after_epoch: Optional[int] = None, log: Optional[Callable[[str], None]] = None,
+          epoch_progress: bool = False) -> Dict[str, object]:
+    """Train ``vae`` on ``x_train`` with per-epoch measurement, early stopping and checkpoints.
+
+    The loop is :func:`refmem.neocortex.training.fit` (``epoch_seed=batch_seed``,
+    ``initial_epoch`` = the epochs already checkpointed) with the bookkeeping as a callback.
+
+    Parameters
+    ----------
+    vae : refmem.neocortex.vae.VAE
+    optimizer : refmem.nn.optim.Adam
+        Over ``vae.params``.
+    x_train : (N, H, W, C) ndarray
+        Replayed memories in [0, 1], in the VAE's dtype.
+    heldout_data : tuple
+        ``(heldout, labels, fit_idx, test_idx, probe_kind, n_recon)`` for
+        :func:`measure_heldout`.
+    epochs, batch_size, patience : int
+        Maximum epochs, minibatch size, early-stopping patience (paper: 50, 32, 3).
+    batch_seed : int
+        Epoch ``e`` uses ``numpy.random.default_rng([batch_seed, e])`` for shuffling and ε.
+    checkpoint_path : str, optional
+        Where to write the checkpoint after every epoch (and read it when ``resume``).
+    resume : bool
+        Continue from ``checkpoint_path`` if it exists.
+    stop_after_epoch : int, optional
+        Test hook: raise :class:`RunInterrupted` once this many epochs are checkpointed.
+    log : callable, optional
+        Receives one line per epoch.
+    epoch_progress : bool
+        Draw a progress bar within each epoch (on a terminal only).
+
+    Returns
+    -------
+    history : dict
+        Lists ``loss``, ``recon_loss``, ``kl``, ``epoch_seconds`` (one per epoch trained),
+        ``heldout_recon``, ``decoding_accuracy`` (epoch starts and after the last epoch:
+        one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``.
+    """
+    log = log or (lambda s: None)
+    if resume and checkpoint_path and os.path.exists(checkpoint_path):
+        history = load_checkpoint(checkpoint_path, vae, optimizer)
+        log(f"resumed from {checkpoint_path} after epoch {history['epochs_done']}")
+    else:
+        history = _empty_history()
+    if history["done"]:
+        return history
+    if history["epochs_done"] >= epochs:  # nothing to train (epochs = 0): measure once
+        if len(history["decoding_accuracy"]) == history["epochs_done"]:
+            _append_measure(history, vae, heldout_data)
+        history["done"] = True
+        return history
+    stopper = EarlyStopping(patience)  # Keras EarlyStopping(monitor="loss", min_delta=0), no restore
+    stopper.best, stopper.wait = history["best_loss"], history["wait"]
+    book = _Consolidation(history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
+                          log, len(x_train), epoch_progress)
+    fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[book],
+        initial_epoch=history["epochs_done"], epoch_seed=batch_seed, early_stopping=stopper)
+    return history
