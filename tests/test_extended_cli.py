@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pytest
 
+from refmem.experiments.common import vae_cache_dir
+
 import refmem.experiments.extended as ext
 from refmem.cli import main as refmem_main
 from refmem.experiments.extended import CONFIGS, ExtendedConfig, main, run
@@ -76,8 +78,8 @@ def test_registry_and_bad_arguments(tmp_path, vae_path):
 
 
 def test_without_vae_trains_one_via_consolidation(tmp_path, vae_path, monkeypatch):
-    """No --vae: the VAE comes from refmem.experiments.consolidation.run(CONFIGS[preset], OUT/vae_training)
-    and is reused by the next run (consolidation's run is stubbed: its own tests cover it)."""
+    """No --vae: the VAE comes from the consolidation run of the preset (same seed), trained once into
+    the user cache and reused by the next run (consolidation's run is stubbed: its own tests cover it)."""
     import shutil
 
     import refmem.experiments.consolidation as cons
@@ -88,17 +90,21 @@ def test_without_vae_trains_one_via_consolidation(tmp_path, vae_path, monkeypatc
         calls.append((config, out_dir))
         os.makedirs(out_dir, exist_ok=True)
         shutil.copy(vae_path, os.path.join(out_dir, "vae.npz"))
+        with open(os.path.join(out_dir, "results.json"), "w") as f:
+            f.write("{}")
         return {}
 
     monkeypatch.setattr(cons, "run", fake_run)
+    monkeypatch.setenv("REFMEM_CACHE_DIR", str(tmp_path / "cache"))
     out = str(tmp_path / "t")
     cfg = ExtendedConfig(n_items=2, n_figure_items=1, vae_preset="tiny")
     res = run(cfg, out, verbose=False)
     assert len(calls) == 1 and calls[0][0] == cons.CONFIGS["tiny"]
-    assert calls[0][1] == os.path.join(out, "vae_training") and res["vae"]["trained"]
+    assert calls[0][1] == vae_cache_dir("tiny", 0) and res["vae"]["trained"]
+    assert calls[0][1].startswith(str(tmp_path / "cache"))
     res2 = run(cfg, out, verbose=False)
     assert len(calls) == 1 and not res2["vae"]["trained"]
     # same seed, same VAE: the same numbers
     assert res2["per_item"]["sse"] == res["per_item"]["sse"]
-    with pytest.raises(ValueError, match="vae_preset"):
+    with pytest.raises(ValueError, match="vae preset"):
         run(ExtendedConfig(n_items=2, vae_preset="nope"), str(tmp_path / "u"), verbose=False)

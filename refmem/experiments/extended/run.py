@@ -1,8 +1,8 @@
 """The extended-model experiment (paper.md E12-E13) end to end: ``run(config, out_dir)``.
 
-1. Get a VAE: the one given, the one at ``vae_path``, or train one with
-   ``refmem.experiments.consolidation.run(CONFIGS[config.vae_preset], out_dir / "vae_training")``
-   (reused if that folder already holds ``vae.npz``).
+1. Get a VAE: the one given, the one at ``vae_path``, or the consolidated VAE of the
+   consolidation preset ``config.vae_preset`` and the same seed
+   (:func:`refmem.experiments.common.trained_vae`: trained once, then cached).
 2. Render held-out scenes with the paper's three white squares, and one 10 % cue each.
 3. Sweep the thresholds (the paper's five plus the figure thresholds).
 4. Write ``results.json``, ``report.md`` and the figures.
@@ -17,69 +17,18 @@ import numpy as np
 
 from refmem._utils import save_json, spawn_rngs
 from refmem.config import config_to_dict
+from refmem.experiments.common import trained_vae
 from refmem.progress import format_seconds, log
 from refmem.experiments.extended.config import PAPER_SWEEP, ExtendedConfig, validate_config
 from refmem.experiments.extended.report import evaluate_criteria, plot_tradeoff, save_stage_figures, write_report
 from refmem.experiments.extended.sweep import make_cues, make_stimuli, summarize, threshold_sweep
 
-__all__ = ["run", "load_or_train_vae", "STREAM_ENTROPY"]
+__all__ = ["run", "STREAM_ENTROPY"]
 
 #: extra entropy mixed into the seed of this experiment's random streams, so that its
 #: scenes are not the consolidation run's scenes for the same ``--seed`` (both derive
 #: streams with ``spawn_rngs``; equal roots would give equal first streams)
 STREAM_ENTROPY = 0x4E7E4D  # "extended"
-
-
-def load_or_train_vae(out_dir: str, preset: str = "quick", vae_path: Optional[str] = None,
-                      say: Callable[[str], None] = log, quiet: bool = False) -> Tuple[Any, dict]:
-    """The VAE of the run and where it came from.
-
-    Parameters
-    ----------
-    out_dir : str
-        Run folder; a VAE trained here goes to ``out_dir/vae_training``.
-    preset : str
-        ``refmem.experiments.consolidation.CONFIGS`` key used to train a VAE (default ``"quick"``).
-    vae_path : str, optional
-        A saved VAE (``.npz``); when given nothing is trained.
-    say : callable(str)
-        Progress lines.
-    quiet : bool
-        Ask the consolidation run for no progress output.
-
-    Returns
-    -------
-    vae : refmem.neocortex.vae.VAE
-    info : dict
-        ``source`` (description), ``path``, ``trained`` (bool), ``train_s`` (seconds).
-    """
-    from refmem.neocortex import load_vae
-
-    if vae_path is not None:
-        if not os.path.isfile(vae_path):
-            raise ValueError(f"--vae {vae_path!r}: no such file")
-        return load_vae(vae_path), {"source": f"loaded from {vae_path}", "path": os.fspath(vae_path),
-                                    "trained": False, "train_s": 0.0}
-    train_dir = os.path.join(out_dir, "vae_training")
-    path = os.path.join(train_dir, "vae.npz")
-    if os.path.isfile(path):
-        say(f"extended: reusing the VAE in {path}")
-        return load_vae(path), {"source": f"reused {path}", "path": path, "trained": False, "train_s": 0.0}
-    from refmem.experiments import consolidation
-
-    if preset not in consolidation.CONFIGS:
-        raise ValueError(f"vae_preset {preset!r} is not a consolidation config; choose from "
-                         f"{sorted(consolidation.CONFIGS)}")
-    say(f"extended: no --vae given; training one with `refmem run consolidation --config {preset}` "
-        f"into {train_dir} (this takes a few minutes)")
-    t0 = time.perf_counter()
-    consolidation.run(consolidation.CONFIGS[preset], train_dir, quiet=quiet)
-    dt = time.perf_counter() - t0
-    if not os.path.isfile(path):
-        raise RuntimeError(f"consolidation run finished but wrote no {path}")
-    say(f"extended: VAE trained in {format_seconds(dt)}")
-    return load_vae(path), {"source": f"trained by consolidation '{preset}' ({format_seconds(dt)})",
-                            "path": path, "trained": True, "train_s": dt}
 
 
 def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Optional[str] = None,
@@ -111,7 +60,8 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     if vae is not None:
         vae_info = {"source": "given in memory", "path": None, "trained": False, "train_s": 0.0}
     else:
-        vae, vae_info = load_or_train_vae(out_dir, cfg.vae_preset, vae_path, say, quiet=not verbose)
+        vae, vae_info = trained_vae(cfg.vae_preset, cfg.seed, vae_path, say=lambda m: say("extended: " + m),
+                                    quiet=not verbose)
     shape = (cfg.image_size, cfg.image_size, 3)
     if tuple(vae.input_shape) != shape:
         raise ValueError(f"VAE input shape {tuple(vae.input_shape)} does not match image_size "
