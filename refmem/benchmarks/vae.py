@@ -94,7 +94,7 @@ def _breakdown(vae, opt, x, rng, batch: int, repeat: int = 3):
         try:
             t0 = time.perf_counter()
             vae.zero_grad()
-            vae._forward_backward(x, None, rng, True, True)
+            vae.forward_backward(x, None, rng, True, True)
             t1 = time.perf_counter()
             opt.step(vae.grads)
             t2 = time.perf_counter()
@@ -126,7 +126,7 @@ def run(batch: int = 32, steps: int = 5, warmup: int = 2, dtype: str = "float32"
 
     def step():
         vae.zero_grad()
-        vae._forward_backward(x, None, rng, True, True)  # x already validated and cast
+        vae.forward_backward(x, None, rng, True, True)  # x already validated and cast
         opt.step(vae.grads)
 
     for _ in range(max(0, warmup)):

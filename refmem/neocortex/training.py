@@ -119,14 +119,14 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
     """
     rng = as_rng(rng)
     bs = _batch_size(batch_size)
-    x = x if _checked else vae._check_x(x)
+    x = x if _checked else vae.check_input(x)
     order = rng.permutation(x.shape[0])  # reshuffled every epoch
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
     n_batches = 0
     for start in range(0, x.shape[0], bs):
         xb = x[order[start:start + bs]]
         vae.zero_grad()
-        losses = vae._forward_backward(xb, None, rng, True, True)
+        losses = vae.forward_backward(xb, None, rng, True, True)
         optimizer.step(vae.grads)
         sums["loss"] += losses["total"]
         sums["recon"] += losses["recon"]
@@ -199,7 +199,7 @@ def fit(vae, x, epochs: int, batch_size: int = 32, lr: float = 1e-3, amsgrad: bo
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
     rng = as_rng(rng) if epoch_seed is None else None
-    x = vae._check_x(x)
+    x = vae.check_input(x)
     _batch_size(batch_size)
     if optimizer is None:
         optimizer = Adam(vae.params, lr=lr, amsgrad=amsgrad)

@@ -108,7 +108,12 @@ class VAE:
                 self.buffers[prefix + k] = part.buffers[k]
 
     # ------------------------------------------------------------------ validation
-    def _check_x(self, x, name: str = "x") -> np.ndarray:
+    def check_input(self, x, name: str = "x") -> np.ndarray:
+        """Validate a batch ``(N, *input_shape)`` (finite, in ``input_range``) and cast it to the model dtype.
+
+        Every public method that takes images calls it; code that drives
+        :meth:`forward_backward` itself (a training loop) calls it once per data set.
+        """
         x = check_float_array(x, name, shape=(None,) + self.input_shape, min_size=1)
         if self.input_range is not None:
             lo, hi = self.input_range
@@ -143,7 +148,7 @@ class VAE:
         -------
         mu, log_var : (N, L) ndarray of the model dtype
         """
-        x = self._check_x(x)
+        x = self.check_input(x)
         return self._batched(lambda b: self.encoder.forward(b)[:2], x, batch_size)
 
     def decode(self, z, batch_size: Optional[int] = 256) -> np.ndarray:
@@ -176,7 +181,7 @@ class VAE:
         -------
         x_hat : (N, *input_shape) ndarray of the model dtype
         """
-        x = self._check_x(x)
+        x = self.check_input(x)
         return self._batched(lambda b: self.decoder.forward(self.encoder.forward(b)[0])[0],
                              x, batch_size)
 
@@ -197,10 +202,16 @@ class VAE:
         """
         if isinstance(names, str):
             names = [names]
-        return self.encoder.collect(self._check_x(x), list(names))
+        return self.encoder.collect(self.check_input(x), list(names))
 
     # ------------------------------------------------------------------ loss, grads
-    def _forward_backward(self, x, eps, rng, train: bool, backward: bool) -> Dict[str, float]:
+    def forward_backward(self, x, eps, rng, train: bool, backward: bool) -> Dict[str, float]:
+        """Loss of one batch, and (``backward=True``) its gradients accumulated into ``grads``.
+
+        The step every training loop repeats. It trusts its input: ``x`` must come from
+        :meth:`check_input`; :meth:`loss` and :meth:`loss_and_grads` are the validating
+        entry points. ``eps`` fixes the noise ε, else it is drawn from ``rng``.
+        """
         gen = as_rng(rng) if (rng is not None or eps is None) else None
         mu, log_var, c_enc = self.encoder.forward(x, train=train, rng=gen)
         z, eps = reparameterize(mu, log_var, eps=eps, rng=gen)  # z = μ + exp(log σ²/2) ε
@@ -230,11 +241,11 @@ class VAE:
         train : bool, default False
             Passed to the layers (matters only for ``mode="batch"`` layers).
         """
-        return self._forward_backward(self._check_x(x), eps, rng, train, backward=False)
+        return self.forward_backward(self.check_input(x), eps, rng, train, backward=False)
 
     def accumulate_grads(self, x, eps=None, rng=None, train: bool = True) -> Dict[str, float]:
         """Forward and backward, **adding** the gradients into :attr:`grads` (no zeroing)."""
-        return self._forward_backward(self._check_x(x), eps, rng, train, backward=True)
+        return self.forward_backward(self.check_input(x), eps, rng, train, backward=True)
 
     def loss_and_grads(self, x, eps=None, rng=None, train: bool = True):
         """Loss and freshly computed gradients (``zero_grad`` then backward).
