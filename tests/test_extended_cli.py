@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from refmem.experiments.common import vae_cache_dir
+from refmem.experiments.trained_vae import vae_cache_dir
 
 import refmem.experiments.extended as ext
 from refmem.cli import main as refmem_main

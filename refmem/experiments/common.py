@@ -1,12 +1,8 @@
-"""What every experiment shares: command-line arguments, the trained VAE of a preset, versions.
+"""What every experiment shares: command-line arguments and the versions recorded in results.
 
 * :func:`add_arguments` / :func:`resolve_config`: the flags every ``refmem run NAME``
   has (``--config --seed --out --set --quiet``, optionally ``--vae`` and ``--resume``)
   and the config they select.
-* :func:`trained_vae`: the consolidated Shapes3D VAE for a consolidation preset and
-  seed. It is the VAE that ``refmem run consolidation --config PRESET --seed S``
-  trains; it is trained once into the user cache and reused by every experiment that
-  needs it (or loaded from a file the user names with ``--vae``).
 * :func:`versions`: Python, NumPy, SciPy, refmem and the BLAS thread count, for
   ``results.json``.
 """
@@ -14,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import os
 import platform
-import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 import numpy as np
 
-from refmem.config import apply_overrides, config_to_dict
+from refmem.config import apply_overrides
 
-__all__ = ["add_arguments", "resolve_config", "trained_vae", "vae_cache_dir", "versions"]
+__all__ = ["add_arguments", "resolve_config", "versions"]
 
 
 def add_arguments(p: argparse.ArgumentParser, configs: Mapping[str, Any], name: str, *,
@@ -62,69 +55,6 @@ def resolve_config(args: argparse.Namespace, configs: Mapping[str, Any], name: s
         cfg = dataclasses.replace(cfg, seed=int(args.seed))
     out = args.out or os.path.join("runs", f"{name}-{preset}-seed{cfg.seed}")
     return cfg, out, preset if not args.overrides else f"{preset} (modified)"
-
-
-def vae_cache_dir(preset: str, seed: int) -> str:
-    """Folder of the cached consolidation run for ``(preset, seed)``.
-
-    ``$REFMEM_CACHE_DIR/vae/consolidation-<preset>-seed<S>-<hash>``, where the hash is
-    taken over the preset's full config, so a changed preset never reuses a stale VAE.
-    """
-    from refmem.datasets._cache import cache_dir
-    from refmem.experiments.consolidation.config import CONFIGS, config_json
-
-    cfg = dataclasses.replace(CONFIGS[preset], seed=int(seed))
-    key = hashlib.sha256(json.dumps(config_json(cfg), sort_keys=True).encode()).hexdigest()[:10]
-    return cache_dir(os.path.join("vae", f"consolidation-{preset}-seed{int(seed)}-{key}"))
-
-
-def trained_vae(preset: str = "quick", seed: int = 0, vae_path: Optional[str] = None,
-                say: Callable[[str], None] = print, quiet: bool = False):
-    """The consolidated Shapes3D VAE of a consolidation preset, and where it came from.
-
-    Parameters
-    ----------
-    preset : str
-        A consolidation preset (``quick``, ``paper``, ``tiny``).
-    seed : int
-        The consolidation run's seed.
-    vae_path : str, optional
-        Load this saved VAE instead (nothing is trained).
-    say : callable(str)
-        Progress lines.
-    quiet : bool
-        No progress output from a consolidation run.
-
-    Returns
-    -------
-    vae : refmem.neocortex.VAE
-    info : dict
-        ``source`` (text), ``path``, ``trained`` (bool), ``train_s`` (seconds).
-    """
-    from refmem.neocortex import load_vae
-
-    if vae_path is not None:
-        if not os.path.isfile(vae_path):
-            raise ValueError(f"--vae {vae_path!r}: no such file")
-        return load_vae(vae_path), {"source": f"loaded from {vae_path}", "path": os.fspath(vae_path),
-                                    "trained": False, "train_s": 0.0}
-    from refmem.experiments.consolidation import CONFIGS, run
-
-    if preset not in CONFIGS:
-        raise ValueError(f"vae preset {preset!r} is not a consolidation config; choose from {sorted(CONFIGS)}")
-    folder = vae_cache_dir(preset, seed)
-    path = os.path.join(folder, "vae.npz")
-    if os.path.isfile(path) and os.path.isfile(os.path.join(folder, "results.json")):
-        say(f"using the consolidated VAE in {path}")
-        return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (cached)", "path": path,
-                                "trained": False, "train_s": 0.0}
-    say(f"no consolidated VAE for '{preset}' seed {seed} yet: running the consolidation into {folder} "
-        f"(once; later runs reuse it)")
-    t0 = time.perf_counter()
-    run(dataclasses.replace(CONFIGS[preset], seed=int(seed)), folder, resume=True, quiet=quiet, preset=preset)
-    dt = time.perf_counter() - t0
-    return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (trained now)", "path": path,
-                            "trained": True, "train_s": dt}
 
 
 def versions() -> Dict[str, object]:

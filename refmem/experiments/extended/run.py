@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Optional
 
 import numpy as np
 
 from refmem._utils import save_json, spawn_rngs
 from refmem.config import config_to_dict
-from refmem.experiments.common import trained_vae
+from refmem.experiments.trained_vae import trained_vae
 from refmem.progress import format_seconds, log
 from refmem.experiments.extended.config import PAPER_SWEEP, ExtendedConfig, validate_config
 from refmem.experiments.extended.report import evaluate_criteria, plot_tradeoff, save_stage_figures, write_report

@@ -1,0 +1,81 @@
+"""The consolidated Shapes3D VAE of a consolidation preset, trained once and shared.
+
+Several experiments (the extended model, boundary extension, Carmichael, hybrid recall,
+...) start from the VAE that ``refmem run consolidation --config PRESET --seed S``
+trains. :func:`trained_vae` trains it once into the user cache
+(``$REFMEM_CACHE_DIR/vae/``, default ``~/.cache/refmem/vae/``) and reuses it, or loads
+a VAE file the user names (``--vae``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from typing import Callable, Optional
+
+__all__ = ["trained_vae", "vae_cache_dir"]
+
+
+def vae_cache_dir(preset: str, seed: int) -> str:
+    """Folder of the cached consolidation run for ``(preset, seed)``.
+
+    ``$REFMEM_CACHE_DIR/vae/consolidation-<preset>-seed<S>-<hash>``, where the hash is
+    taken over the preset's full config, so a changed preset never reuses a stale VAE.
+    """
+    from refmem.datasets._cache import cache_dir
+    from refmem.experiments.consolidation.config import CONFIGS, config_json
+
+    cfg = dataclasses.replace(CONFIGS[preset], seed=int(seed))
+    key = hashlib.sha256(json.dumps(config_json(cfg), sort_keys=True).encode()).hexdigest()[:10]
+    return cache_dir(os.path.join("vae", f"consolidation-{preset}-seed{int(seed)}-{key}"))
+
+
+def trained_vae(preset: str = "quick", seed: int = 0, vae_path: Optional[str] = None,
+                say: Callable[[str], None] = print, quiet: bool = False):
+    """The consolidated Shapes3D VAE of a consolidation preset, and where it came from.
+
+    Parameters
+    ----------
+    preset : str
+        A consolidation preset (``quick``, ``paper``, ``tiny``).
+    seed : int
+        The consolidation run's seed.
+    vae_path : str, optional
+        Load this saved VAE instead (nothing is trained).
+    say : callable(str)
+        Progress lines.
+    quiet : bool
+        No progress output from a consolidation run.
+
+    Returns
+    -------
+    vae : refmem.neocortex.VAE
+    info : dict
+        ``source`` (text), ``path``, ``trained`` (bool), ``train_s`` (seconds).
+    """
+    from refmem.neocortex import load_vae
+
+    if vae_path is not None:
+        if not os.path.isfile(vae_path):
+            raise ValueError(f"--vae {vae_path!r}: no such file")
+        return load_vae(vae_path), {"source": f"loaded from {vae_path}", "path": os.fspath(vae_path),
+                                    "trained": False, "train_s": 0.0}
+    from refmem.experiments.consolidation import CONFIGS, run
+
+    if preset not in CONFIGS:
+        raise ValueError(f"vae preset {preset!r} is not a consolidation config; choose from {sorted(CONFIGS)}")
+    folder = vae_cache_dir(preset, seed)
+    path = os.path.join(folder, "vae.npz")
+    if os.path.isfile(path) and os.path.isfile(os.path.join(folder, "results.json")):
+        say(f"using the consolidated VAE in {path}")
+        return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (cached)", "path": path,
+                                "trained": False, "train_s": 0.0}
+    say(f"no consolidated VAE for '{preset}' seed {seed} yet: running the consolidation into {folder} "
+        f"(once; later runs reuse it)")
+    t0 = time.perf_counter()
+    run(dataclasses.replace(CONFIGS[preset], seed=int(seed)), folder, resume=True, quiet=quiet, preset=preset)
+    dt = time.perf_counter() - t0
+    return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (trained now)", "path": path,
+                            "trained": True, "train_s": dt}
