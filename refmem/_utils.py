@@ -192,13 +192,27 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
 
 
-def save_json(path: Union[str, os.PathLike], obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically. NumPy scalars/arrays are converted.
+def _finite_json(obj: Any) -> Any:
+    """``obj`` with NumPy values converted and every non-finite float replaced by None."""
+    if isinstance(obj, dict):
+        return {k: _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v) for v in obj]
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return _finite_json(obj.tolist())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
-    Non-finite floats are written as ``NaN``/``Infinity`` only if present; callers
-    that must not emit them should check first.
+
+def save_json(path: Union[str, os.PathLike], obj: Any) -> None:
+    """Write ``obj`` as indented, standard (RFC 8259) JSON, atomically.
+
+    NumPy scalars and arrays are converted; a non-finite float (NaN, ±inf), which
+    standard JSON cannot hold, is written as ``null``: a value that could not be
+    measured. Callers that must say why record the reason in a key of their own.
     """
-    text = json.dumps(obj, indent=2, default=_json_default, sort_keys=False)
+    text = json.dumps(_finite_json(obj), indent=2, default=_json_default, sort_keys=False, allow_nan=False)
     atomic_write_bytes(path, (text + "\n").encode("utf-8"))
 
 
@@ -220,14 +234,40 @@ def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = Fal
     atomic_write_bytes(path, buf.getvalue())
 
 
+def _read_npz(fh) -> dict:
+    data = np.load(fh, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError("it holds a single array (.npy), not an archive of named arrays (.npz)")
+    with data:
+        return {k: data[k] for k in data.files}
+
+
 def load_npz(path: Union[str, os.PathLike, Any]) -> dict:
     """Load an ``.npz`` file (path or binary file object) into a dict of arrays.
 
     Always ``allow_pickle=False``. A path is opened here and closed even when the file
     is corrupt (``np.load`` alone leaks its handle on a truncated zip).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not a readable ``.npz`` archive (truncated, corrupted, another
+        format, a single ``.npy`` array, or an array that would need pickle); the
+        message names the file and what is wrong.
     """
-    if hasattr(path, "read"):
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    name = getattr(path, "name", path)
+    try:
+        if hasattr(path, "read"):
+            return _read_npz(path)
+        with open(path, "rb") as fh:
+            return _read_npz(fh)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # any failure to parse the bytes (zip, zlib, .npy header, shape, ...)
+        why = (str(exc) or type(exc).__name__).splitlines()[0][:100]
+        if "pickle" in why:
+            why = "not an .npz archive of plain arrays"
+        raise ValueError(f"{os.fspath(name) if isinstance(name, (str, os.PathLike)) else name}: cannot read "
+                         f"as .npz ({why}); the file is damaged or of another kind") from None

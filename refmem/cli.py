@@ -54,6 +54,23 @@ def _cmd_list() -> int:
     return 0
 
 
+def _guarded(prog: str, fn, argv: List[str]) -> int:
+    """Run a command's ``main``; a user error becomes one line on stderr, not a traceback.
+
+    Exit status: the command's own, 1 for a runtime failure it did not catch (a damaged
+    or missing file, an unwritable folder, a bad value found during the run), 130 when
+    interrupted. Anything else is a bug and keeps its traceback.
+    """
+    try:
+        return int(fn(argv) or 0)
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``refmem`` console script and ``python -m refmem``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -79,7 +96,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}")
             return 0 if args.name in ("-h", "--help") else 2
         table = EXPERIMENTS if args.command == "run" else BENCHMARKS
-        return int(_load(table, args.command == "run" and "experiment" or "benchmark", args.name).main(rest) or 0)
+        module = _load(table, args.command == "run" and "experiment" or "benchmark", args.name)
+        return _guarded(f"refmem {args.command} {args.name}", module.main, rest)
     parser.print_help()
     return 0 if not argv else 2
 

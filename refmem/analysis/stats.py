@@ -217,6 +217,9 @@ def sem(x: Any, ddof: int = 0, axis: Union[int, None] = None) -> Union[float, np
     float (axis None) or ndarray of float64
     """
     x = check_float_array(x, "x", min_size=1)
+    if axis is not None and (isinstance(axis, bool) or not isinstance(axis, (int, np.integer))
+                             or not -x.ndim <= axis < x.ndim):
+        raise ValueError(f"axis must be None or an int in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
     n = x.size if axis is None else x.shape[axis]
     if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < n:
         raise ValueError(f"ddof must be an int in [0, {n - 1}] (n - 1), got {ddof!r}")

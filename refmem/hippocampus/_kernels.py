@@ -210,7 +210,11 @@ def energy_rows(X: np.ndarray, beta_eff: float, max_norm: float, xi: np.ndarray,
     Q = xi.shape[0]
     N = X.shape[0]
     out = np.empty(Q, X.dtype)
-    const = np.log(N) / beta_eff + 0.5 * max_norm ** 2     # log(N)/beta + M^2/2
+    with np.errstate(over="ignore", divide="ignore"):     # checked just below
+        const = np.log(N) / beta_eff + 0.5 * max_norm ** 2  # log(N)/beta + M^2/2
+    if not np.isfinite(const):
+        raise FloatingPointError(f"energy undefined in floating point: log(N)/beta_eff + M^2/2 = {const} "
+                                 f"(beta_eff {beta_eff:g}, N {N}, M {max_norm:g}); use a larger beta")
     C = max(1, min(int(chunk_size), max(Q, 1)))
     scores = np.empty((C, N), X.dtype)
     for start in range(0, Q, C):

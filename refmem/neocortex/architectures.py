@@ -210,13 +210,20 @@ def load_vae(path) -> VAE:
     Raises
     ------
     ValueError
-        The file has no config, an unknown format or architecture, or the loss
-        settings stored do not match the rebuilt model.
+        The file is not a readable refmem VAE file: damaged, no or malformed config,
+        an unknown format or architecture, sizes in the config that no stored array
+        has (checked before anything is allocated), or loss settings or arrays that do
+        not match the rebuilt model.
     """
     data = load_npz(path)
     if "config_json" not in data:
         raise ValueError(f"{path}: not a refmem VAE file (no config_json)")
-    cfg = json.loads(str(data.pop("config_json")))
+    try:
+        cfg = json.loads(str(data.pop("config_json")))
+        if not isinstance(cfg, dict):
+            raise ValueError("the config is not a JSON object")
+    except ValueError as exc:
+        raise ValueError(f"{path}: malformed VAE config ({exc})") from None
     if cfg.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown format {cfg.get('format')!r}, expected {FORMAT!r}")
     model = cfg.get("model") or {}
@@ -224,9 +231,35 @@ def load_vae(path) -> VAE:
     if name not in ARCHITECTURES:
         raise ValueError(f"{path}: architecture {name!r} is not registered "
                          f"({sorted(ARCHITECTURES)}); build the model and call load_weights")
-    vae = ARCHITECTURES[name](**model.get("kwargs", {}))
+    kwargs = model.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"{path}: malformed VAE config (kwargs is not an object)")
+    _check_sizes(path, kwargs, data)
+    try:
+        vae = ARCHITECTURES[name](**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"{path}: the config does not fit the {name!r} architecture ({exc})") from None
     for key in ("recon", "kl_reduction", "latent_dim", "kl_weight"):
-        if getattr(vae, key) != cfg[key]:
-            raise ValueError(f"{path}: saved {key}={cfg[key]!r} but rebuilt model has {getattr(vae, key)!r}")
-    vae.set_state(data)
+        if getattr(vae, key) != cfg.get(key):
+            raise ValueError(f"{path}: saved {key}={cfg.get(key)!r} but rebuilt model has {getattr(vae, key)!r}")
+    try:
+        vae.set_state(data)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"{path}: the stored arrays do not match the {name!r} architecture ({exc})") from None
     return vae
+
+
+def _check_sizes(path, kwargs: dict, data: dict) -> None:
+    """Every size a config declares (an int, or ints in a list) must be a dimension of a stored array.
+
+    The sizes of the paper's architectures (latent_dim, vocab_size, widths) all appear
+    as dimensions of their parameters, so a config that declares sizes no stored array
+    has is damaged or crafted, and is rejected before the model is allocated.
+    """
+    dims = {d for a in data.values() for d in np.shape(a)}
+    for key, value in kwargs.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and v not in dims:
+                raise ValueError(f"{path}: the config declares {key}={value!r}, but no stored array has a "
+                                 f"dimension of size {v}; the file is damaged or not a refmem VAE")

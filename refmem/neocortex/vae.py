@@ -124,10 +124,17 @@ class VAE:
 
     def _check_z(self, z, name: str = "z") -> np.ndarray:
         z = check_float_array(z, name, shape=(None, self.latent_dim), min_size=1)
+        big = np.finfo(self.dtype).max
+        if np.abs(z).max() > big:  # checked before the cast, which would turn them into inf
+            raise ValueError(f"{name} has values beyond the {self.dtype.name} range (|z| <= {big:.3g}), "
+                             f"max |z| = {np.abs(z).max():.3g}")
         return z.astype(self.dtype, copy=False)
 
     # ------------------------------------------------------------------ inference
     def _batched(self, fn, x, batch_size):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
         if batch_size is None or x.shape[0] <= batch_size:
             return fn(x)
         outs = [fn(x[i:i + batch_size]) for i in range(0, x.shape[0], int(batch_size))]

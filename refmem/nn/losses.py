@@ -144,7 +144,12 @@ def mse(x, x_hat) -> Tuple[float, np.ndarray]:
 def _check_gaussian(mu, log_var) -> Tuple[np.ndarray, np.ndarray]:
     mu = check_float_array(mu, "mu", shape=(None, None), min_size=1)  # (N, L)
     log_var = check_float_array(log_var, "log_var", shape=mu.shape)
-    return mu, log_var.astype(mu.dtype, copy=False)
+    log_var = log_var.astype(mu.dtype, copy=False)
+    limit = np.log(np.finfo(mu.dtype).max)  # exp(log σ²) must stay finite
+    if log_var.max() > limit:
+        raise ValueError(f"log_var must be <= {limit:.1f} in {mu.dtype.name} (exp(log_var) overflows beyond), "
+                         f"got max {log_var.max():.3g}")
+    return mu, log_var
 
 
 def kl_normal(mu, log_var, reduction: str = "sum") -> Tuple[float, np.ndarray, np.ndarray]:
