@@ -1,0 +1,78 @@
+"""Keras weight files (written here in the Keras 2 and Keras 3 layouts) round-trip."""
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py")
+
+from refmem.interop.keras import load_keras_vae, read_keras_weights, save_keras_h5  # noqa: E402
+from refmem.vae import ARCHITECTURES  # noqa: E402
+
+ARCHS = [("shapes3d", {"widths": (4, 4, 8, 8), "latent_dim": 3}), ("mnist", {"latent_dim": 5}),
+         ("bow", {"vocab_size": 30, "latent_dim": 4})]
+
+
+def _perturb(vae, seed=0):
+    rng = np.random.default_rng(seed)
+    state = vae.get_state()
+    for k, v in state.items():
+        if k.startswith("param/"):
+            state[k] = v + 0.1 * rng.standard_normal(v.shape).astype(v.dtype)
+    vae.set_state(state)
+    return vae
+
+
+@pytest.mark.parametrize("keras3", [False, True], ids=["keras2", "keras3"])
+@pytest.mark.parametrize("arch,kwargs", ARCHS, ids=[a for a, _ in ARCHS])
+def test_round_trip(tmp_path, arch, kwargs, keras3):
+    vae = _perturb(ARCHITECTURES[arch](rng=0, **kwargs))
+    suffix = ".weights.h5" if keras3 else ".h5"
+    enc, dec = tmp_path / f"enc{suffix}", tmp_path / f"dec{suffix}"
+    save_keras_h5(vae, enc, dec, keras3=keras3)
+    back = load_keras_vae(arch, enc, dec)
+    assert back.latent_dim == vae.latent_dim and back.config == vae.config
+    for k in vae.params:
+        np.testing.assert_array_equal(back.params[k], vae.params[k])
+    back.save(tmp_path / "vae.npz")  # the file --vae options read
+
+
+def test_paper_file_names_and_order(tmp_path):
+    vae = ARCHITECTURES["shapes3d"](rng=0, widths=(4, 4, 8, 8), latent_dim=3)
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    enc = [n for n, _ in read_keras_weights(tmp_path / "e.h5")]
+    dec = [n for n, _ in read_keras_weights(tmp_path / "d.h5")]
+    assert enc == ["conv2d", "batch_normalization", "conv2d_1", "batch_normalization_1", "conv2d_2",
+                   "batch_normalization_2", "conv2d_3", "batch_normalization_3", "mean", "dense"]
+    assert dec[:3] == ["dense_1", "conv2d_4", "batch_normalization_4"]
+    with h5py.File(tmp_path / "e.h5", "r") as f:
+        name = f["mean"].attrs["weight_names"][0]
+        assert (name.decode() if isinstance(name, bytes) else name) == "mean/kernel:0"
+        assert f["mean/mean/kernel:0"].shape == (8, 3)
+
+
+def test_heads_told_apart_by_name(tmp_path):
+    """A file listing z_log_var before z_mean still maps μ and log σ² correctly."""
+    vae = _perturb(ARCHITECTURES["bow"](vocab_size=12, latent_dim=3, rng=0))
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    with h5py.File(tmp_path / "e.h5", "r+") as f:
+        f.attrs["layer_names"] = [b"z_log_var", b"z_mean"]
+    back = load_keras_vae("bow", tmp_path / "e.h5", tmp_path / "d.h5")
+    np.testing.assert_array_equal(back.params["encoder.mu.kernel"], vae.params["encoder.mu.kernel"])
+
+
+def test_bn_statistics_checked(tmp_path):
+    vae = ARCHITECTURES["shapes3d"](rng=0, widths=(4, 4, 8, 8), latent_dim=3)
+    vae.buffers["encoder.bn2.moving_mean"][:] = 0.5
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    with pytest.raises(ValueError, match="batch_normalization_1.*bn_stats='load'"):
+        load_keras_vae("shapes3d", tmp_path / "e.h5", tmp_path / "d.h5")
+    back = load_keras_vae("shapes3d", tmp_path / "e.h5", tmp_path / "d.h5", bn_stats="load")
+    np.testing.assert_array_equal(back.buffers["encoder.bn2.moving_mean"], 0.5)
+
+
+def test_wrong_architecture_is_refused(tmp_path):
+    vae = ARCHITECTURES["mnist"](rng=0, latent_dim=5)
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    with pytest.raises(ValueError, match="expected 4 conv layer"):
+        load_keras_vae("shapes3d", tmp_path / "e.h5", tmp_path / "d.h5")
+    with pytest.raises(ValueError, match="no such file"):
+        load_keras_vae("mnist", tmp_path / "missing.h5", tmp_path / "d.h5")
