@@ -1,4 +1,5 @@
-"""Command-line interface: ``refmem list``, ``refmem run NAME``, ``refmem bench NAME``.
+"""Command-line interface: ``refmem list``, ``refmem run NAME``, ``refmem bench NAME``,
+``refmem convert|fixtures|crosscheck`` (the cross-check kit, :mod:`refmem.interop.cli`).
 
 Experiments and benchmarks are looked up in the registries below and imported lazily,
 so one command never pays for (or breaks on) another's imports. Each experiment module
@@ -27,6 +28,10 @@ BENCHMARKS = {
     "vae": "refmem.benchmarks.vae",
     "shapes3d": "refmem.benchmarks.shapes3d",
 }
+
+
+#: cross-check kit: command -> function in refmem.interop.cli (convert, fixtures, crosscheck)
+TOOLS = {"convert": "convert_main", "fixtures": "fixtures_main", "crosscheck": "crosscheck_main"}
 
 
 def _load(table: dict, kind: str, name: str):
@@ -74,6 +79,8 @@ def _guarded(prog: str, fn, argv: List[str]) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``refmem`` console script and ``python -m refmem``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        return int(getattr(importlib.import_module("refmem.interop.cli"), TOOLS[argv[0]])(argv[1:]) or 0)
     parser = argparse.ArgumentParser(
         prog="refmem",
         description="Generative model of memory construction and consolidation "
@@ -84,6 +91,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("name", nargs="?")
     p_bench = sub.add_parser("bench", help="run a benchmark (see `refmem list`)", add_help=False)
     p_bench.add_argument("name", nargs="?")
+    for name in TOOLS:
+        sub.add_parser(name, help=f"see `refmem {name} --help`", add_help=False)
     from refmem import __version__
 
     parser.add_argument("--version", action="version", version=f"refmem {__version__}")
