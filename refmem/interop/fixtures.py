@@ -37,7 +37,7 @@ from ._items import Item, layer_items, loss_items
 from ._items_model import build_vae, model_items
 
 __all__ = ["FORMAT", "items", "write_fixtures", "run_refmem", "load_manifest", "load_item",
-           "save_outputs", "build_vae"]
+           "save_outputs", "fixture_vae"]
 
 FORMAT = "refmem.fixtures/1"
 MANIFEST = "manifest.json"
@@ -160,6 +160,18 @@ def load_item(fixtures_dir, name: str):
     arrays = load_npz(os.path.join(fixtures_dir, entry["file"]))
     inputs = {k: arrays[k] for k in entry["inputs"]}
     return inputs, {k: arrays[k] for k in entry["outputs"]}, entry
+
+
+def fixture_vae(fixtures_dir, name: str):
+    """The float64 refmem VAE of a VAE item (``vae_shapes3d``, ``vae_mnist``, ``vae_bow``)
+    holding that item's parameters and buffers; with
+    :func:`refmem.interop.torch.to_torch_state_dict` it gives the weights of a port."""
+    inputs, _, entry = load_item(fixtures_dir, name)
+    params = dict(entry["params"])
+    arch = params.pop("architecture", None)
+    if arch is None:
+        raise ValueError(f"item {name!r} is not a VAE item")
+    return build_vae(arch, inputs, **params)
 
 
 def run_refmem(fixtures_dir, out_dir, only: Optional[Iterable[str]] = None) -> List[str]:
