@@ -4,7 +4,7 @@ import pytest
 
 from refmem.interop._walk import hwc_to_chw_index, param_layers
 from refmem.interop.torch import from_torch_state_dict, load_torch_state_dict, to_torch_state_dict, torch_name
-from refmem.vae import ARCHITECTURES
+from refmem.neocortex.architectures import ARCHITECTURES
 
 ARCHS = [("shapes3d", {"widths": (4, 4, 8, 8), "latent_dim": 3}), ("mnist", {"latent_dim": 5}),
          ("bow", {"vocab_size": 30, "latent_dim": 4})]

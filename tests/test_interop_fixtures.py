@@ -9,7 +9,7 @@ import pytest
 from refmem.cli import main
 from refmem.interop.crosscheck import crosscheck, format_table, summary
 from refmem.interop.fixtures import load_item, run_refmem, save_outputs, write_fixtures
-from refmem.layers import conv2d_forward
+from refmem.nn.layers import conv2d_forward
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 h5py = pytest.importorskip("h5py")
 
 from refmem.interop.keras import load_keras_vae, read_keras_weights, save_keras_h5  # noqa: E402
-from refmem.vae import ARCHITECTURES  # noqa: E402
+from refmem.neocortex.architectures import ARCHITECTURES  # noqa: E402
 
 ARCHS = [("shapes3d", {"widths": (4, 4, 8, 8), "latent_dim": 3}), ("mnist", {"latent_dim": 5}),
          ("bow", {"vocab_size": 30, "latent_dim": 4})]

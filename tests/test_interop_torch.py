@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from refmem.interop.torch import from_torch_state_dict, load_torch_state_dict, to_torch_state_dict  # noqa: E402
-from refmem.vae import ARCHITECTURES  # noqa: E402
+from refmem.neocortex.architectures import ARCHITECTURES  # noqa: E402
 from torch_reference import VAE as TorchVAE  # noqa: E402
 
 CASES = [("shapes3d", {}, (3, 64, 64, 3)), ("mnist", {}, (3, 28, 28, 1)),

@@ -47,7 +47,7 @@ def _layer_fb(layer, inp: Arrays, train: bool = False) -> Arrays:
 
 
 def _conv_item(name, cls, x_shape, filters, k, strides, padding, checks, **extra):
-    from .. import layers as L
+    from refmem.nn import layers as L
 
     def layer():
         c = getattr(L, cls)
@@ -88,7 +88,7 @@ def _simple_item(name, make_layer, x_shape, checks, params=None, bn=False, train
 
 
 def layer_items() -> List[Item]:
-    from .. import layers as L
+    from refmem.nn import layers as L
 
     conv = "y = conv(x, W) + b, Keras layouts (NHWC, W (kh, kw, in, out)); dx, dW, db by backprop of sum(y * dy)"
     items = [
@@ -136,7 +136,7 @@ def _loss_out(fn, inp, *args):
 
 
 def loss_items() -> List[Item]:
-    from .. import losses as Lo
+    from refmem.nn import losses as Lo
 
     def xs(rng, shape, binary=False):
         x = (rng.random(shape) < 0.3).astype(_F) if binary else rng.random(shape)

@@ -17,7 +17,7 @@ _X_SHAPE = {"shapes3d": (2, 64, 64, 3), "mnist": (3, 28, 28, 1), "bow": (4, 200)
 
 def build_vae(arch: str, inputs: Arrays = None, **kwargs):
     """The float64 VAE of a VAE item, with the item's ``param/...``/``buffer/...`` arrays."""
-    from ..architectures import ARCHITECTURES
+    from refmem.neocortex.architectures import ARCHITECTURES
 
     vae = ARCHITECTURES[arch](rng=0, dtype=_F, **(kwargs or VAE_KWARGS[arch]))
     if inputs is not None:
@@ -63,7 +63,7 @@ def _vae_item(arch: str) -> Item:
 
 
 def _hopfield(inp, beta):
-    from ..hopfield import ModernHopfield
+    from refmem.hippocampus import ModernHopfield
 
     return ModernHopfield(beta=beta).store(inp["patterns"])
 
@@ -88,7 +88,7 @@ def _hop_retrieve(inp, beta, max_iter=10, **_):
 
 
 def _amsgrad(inp, lr, beta1, beta2, eps):
-    from ..optim import adam_step
+    from refmem.nn.optim import adam_step
 
     param, state, traj = inp["param"], None, []
     for g in inp["grads"]:
@@ -106,7 +106,7 @@ def _svc_make(rng):
 
 
 def _svc(inp, C, gamma, tol):
-    from ..probes import SVC
+    from refmem.analysis.probes import SVC
 
     clf = SVC(C=C, gamma=gamma, tol=tol).fit(inp["x_train"], inp["y_train"])
     return {"decision": clf.decision_function(inp["x_test"]), "predict": clf.predict(inp["x_test"]).astype(np.int64)}

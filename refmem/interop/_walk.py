@@ -12,8 +12,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ..layers import BatchNorm, Conv2D, Conv2DTranspose, Dense, UpsampleConv2D
-from ..layers.pooling import Reshape
+from refmem.nn.layers import BatchNorm, Conv2D, Conv2DTranspose, Dense, UpsampleConv2D
+from refmem.nn.layers.pooling import Reshape
 
 __all__ = ["LayerEntry", "param_layers", "hwc_to_chw_index"]
 

@@ -16,7 +16,7 @@ from typing import Iterable, List, Optional
 
 import numpy as np
 
-from .._utils import load_npz
+from refmem._utils import load_npz
 from .fixtures import load_manifest
 
 __all__ = ["Row", "crosscheck", "format_table", "summary"]

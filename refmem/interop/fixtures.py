@@ -32,7 +32,7 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from .._utils import atomic_write_bytes, load_npz
+from refmem._utils import atomic_write_bytes, load_npz
 from ._items import Item, layer_items, loss_items
 from ._items_model import build_vae, model_items
 
@@ -120,7 +120,7 @@ def write_fixtures(out_dir, seed: int = 0, only: Optional[Iterable[str]] = None)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     os.makedirs(out_dir, exist_ok=True)
-    from .. import __version__
+    from refmem import __version__
 
     manifest = {"format": FORMAT, "refmem_version": __version__, "seed": int(seed),
                 "conventions": CONVENTIONS, "items": []}

@@ -1,7 +1,7 @@
 """Keras weight files <-> refmem VAEs (needs ``h5py``: ``pip install 'refmem[h5]'``).
 
 Reads the encoder and decoder weight files of a Keras model of one of the paper's three
-architectures and returns a refmem :class:`~refmem.vae.VAE` with those weights:
+architectures and returns a refmem :class:`~refmem.neocortex.vae.VAE` with those weights:
 
 * Keras 2 ``.h5`` (``model.save_weights`` or ``model.save``): a group per layer with the
   attribute ``weight_names`` (``conv2d/kernel:0`` ...) and the file attribute
@@ -177,7 +177,7 @@ def _assign(entries, keras_layers, path, bn_stats) -> Dict[str, np.ndarray]:
 
 
 def _build(arch: str, enc: list, dec: list, dtype, kwargs: dict):
-    from ..architectures import ARCHITECTURES
+    from refmem.neocortex.architectures import ARCHITECTURES
 
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}")
