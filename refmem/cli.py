@@ -27,6 +27,7 @@ BENCHMARKS = {
     "hopfield": "refmem.benchmarks.hopfield",
     "vae": "refmem.benchmarks.vae",
     "shapes3d": "refmem.benchmarks.shapes3d",
+    "renderer-critic": "refmem.benchmarks.renderer_critic",
 }
 
 
