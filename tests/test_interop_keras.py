@@ -76,3 +76,37 @@ def test_wrong_architecture_is_refused(tmp_path):
         load_keras_vae("shapes3d", tmp_path / "e.h5", tmp_path / "d.h5")
     with pytest.raises(ValueError, match="no such file"):
         load_keras_vae("mnist", tmp_path / "missing.h5", tmp_path / "d.h5")
+
+
+def test_full_model_file_reads_model_weights_group(tmp_path):
+    """Keras 2 `model.save()` files keep the weights under /model_weights."""
+    vae = _perturb(ARCHITECTURES["mnist"](rng=0, latent_dim=5))
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    for part in ("e", "d"):
+        with h5py.File(tmp_path / f"{part}.h5", "r") as src, h5py.File(tmp_path / f"{part}_full.h5", "w") as dst:
+            g = dst.create_group("model_weights")
+            for k, v in src.attrs.items():
+                g.attrs[k] = v
+            for name in src:
+                src.copy(name, g)
+            dst.attrs["model_config"] = b"{}"
+    back = load_keras_vae("mnist", tmp_path / "e_full.h5", tmp_path / "d_full.h5")
+    for k in vae.params:
+        np.testing.assert_array_equal(back.params[k], vae.params[k])
+
+
+def test_convert_cli(tmp_path, capsys):
+    from refmem.cli import main
+    from refmem.neocortex.architectures import load_vae
+
+    vae = _perturb(ARCHITECTURES["mnist"](rng=0, latent_dim=5))
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    out = tmp_path / "vae.npz"
+    assert main(["convert", "keras", "--arch", "mnist", str(tmp_path / "e.h5"), str(tmp_path / "d.h5"),
+                 "--out", str(out), "--dtype", "float64"]) == 0
+    back = load_vae(out)
+    assert back.dtype == np.float64
+    np.testing.assert_array_equal(back.params["decoder.convt2.kernel"], vae.params["decoder.convt2.kernel"])
+    assert main(["convert", "keras", "--arch", "bow", str(tmp_path / "e.h5"), str(tmp_path / "d.h5"),
+                 "--out", str(tmp_path / "x.npz")]) == 2
+    assert "conv layer" in capsys.readouterr().out and not (tmp_path / "x.npz").exists()

@@ -165,14 +165,13 @@ def _assign(entries, keras_layers, path, bn_stats) -> Dict[str, np.ndarray]:
             for key, value in arrays.items():
                 if key in ("moving_mean", "moving_variance"):
                     continue
-                ref = "gamma" if key == "gamma" else "beta" if key == "beta" else key
-                target = e.layer.params.get(ref)
+                target = e.layer.params.get(key)  # Keras and refmem share the variable names
                 if target is None:
                     raise ValueError(f"{path}: layer {name!r} has {key!r}, {e.prefix} has no such parameter")
                 if value.shape != target.shape:
                     raise ValueError(f"{path}: layer {name!r} {key} has shape {value.shape}, "
-                                     f"{e.prefix}.{ref} expects {target.shape}")
-                state[f"param/{e.prefix}.{ref}"] = value
+                                     f"{e.prefix}.{key} expects {target.shape}")
+                state[f"param/{e.prefix}.{key}"] = value
     return state
 
 
