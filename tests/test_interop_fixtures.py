@@ -35,7 +35,7 @@ def test_manifest_describes_every_item(fixtures_dir):
                  "hopfield_retrieve_10", "hopfield_replay", "amsgrad", "svc_decision"):
         assert want in names
     for e in m["items"]:
-        assert e["checks"] and e["outputs"] and e["inputs"] and e["tol"] > 0
+        assert e["checks"] and e["outputs"] and e["inputs"] and e["tol"] > 0 and "layouts" in e
         data = np.load(os.path.join(fixtures_dir, e["file"]))
         for k, shape in {**e["inputs"], **e["outputs"]}.items():
             assert list(data[k].shape) == shape
@@ -110,3 +110,14 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["fixtures", "--out", str(tmp_path), "--only", "nothing*"]) == 2
     assert main(["fixtures", "--out", str(tmp_path), "--list"]) == 0
     assert "vae_shapes3d" in capsys.readouterr().out
+
+
+def test_manifest_layouts(fixtures_dir):
+    with open(os.path.join(fixtures_dir, "manifest.json")) as fh:
+        items = {e["name"]: e for e in json.load(fh)["items"]}
+    assert items["conv2d_transpose_same_k3_s2"]["layouts"]["kernel"] == "(kh, kw, out, in)"
+    assert items["conv2d_same_k3_s2"]["layouts"] == {"x": "NHWC", "kernel": "(kh, kw, in, out)", "dy": "NHWC",
+                                                     "y": "NHWC", "dx": "NHWC", "d_kernel": "(kh, kw, in, out)"}
+    lay = items["vae_mnist"]["layouts"]
+    assert lay["param/decoder.convt1.kernel"] == "(kh, kw, out, in)" and lay["x_hat"] == "NHWC"
+    assert lay["grad/encoder.dense1.kernel"] == "(in, out)"

@@ -100,6 +100,20 @@ def _shapes(arrays: Dict[str, np.ndarray]) -> Dict[str, list]:
     return {k: list(np.shape(v)) for k, v in arrays.items()}
 
 
+def _layouts(item: str, arrays: Dict[str, np.ndarray]) -> Dict[str, str]:
+    """The memory layout of each multi-dimensional array of an item, for the manifest."""
+    out = {}
+    for k, v in arrays.items():
+        base = k.rsplit("/", 1)[-1]
+        if base.endswith("kernel") and v.ndim == 4:
+            out[k] = "(kh, kw, out, in)" if ("transpose" in item or ".convt" in k) else "(kh, kw, in, out)"
+        elif base.endswith("kernel") and v.ndim == 2:
+            out[k] = "(in, out)"
+        elif v.ndim == 4:
+            out[k] = "NHWC"
+    return out
+
+
 def write_fixtures(out_dir, seed: int = 0, only: Optional[Iterable[str]] = None) -> dict:
     """Write ``<item>.npz`` files and ``manifest.json`` to ``out_dir``.
 
@@ -134,7 +148,8 @@ def write_fixtures(out_dir, seed: int = 0, only: Optional[Iterable[str]] = None)
         save_outputs(os.path.join(out_dir, f"{it.name}.npz"), {**inputs, **outputs})
         manifest["items"].append({"name": it.name, "file": f"{it.name}.npz", "checks": it.checks,
                                   "params": it.params, "inputs": _shapes(inputs),
-                                  "outputs": _shapes(outputs), "tol": it.tol})
+                                  "outputs": _shapes(outputs), "layouts": _layouts(it.name, {**inputs, **outputs}),
+                                  "tol": it.tol})
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
     atomic_write_bytes(os.path.join(out_dir, MANIFEST), text.encode("utf8"))
     return manifest
