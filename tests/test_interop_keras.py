@@ -110,3 +110,28 @@ def test_convert_cli(tmp_path, capsys):
     assert main(["convert", "keras", "--arch", "bow", str(tmp_path / "e.h5"), str(tmp_path / "d.h5"),
                  "--out", str(tmp_path / "x.npz")]) == 2
     assert "conv layer" in capsys.readouterr().out and not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("keras3", [False, True], ids=["keras2", "keras3"])
+@pytest.mark.parametrize("arch,kwargs", ARCHS, ids=[a for a, _ in ARCHS])
+def test_one_file_with_nested_encoder_and_decoder(tmp_path, arch, kwargs, keras3):
+    """A whole VAE saved with save_weights (nested models `encoder`, `decoder`) in one file."""
+    vae = _perturb(ARCHITECTURES[arch](rng=0, **kwargs))
+    path = tmp_path / ("vae.weights.h5" if keras3 else "vae.h5")
+    save_keras_h5(vae, path, keras3=keras3)
+    if not keras3:
+        with h5py.File(path, "r") as f:
+            assert [n.decode() if isinstance(n, bytes) else n for n in f.attrs["layer_names"]] == ["encoder", "decoder"]
+    back = load_keras_vae(arch, path)
+    for k in vae.params:
+        np.testing.assert_array_equal(back.params[k], vae.params[k])
+    with pytest.raises(ValueError, match="nested model|vars"):
+        read_keras_weights(path, part="generator")
+
+
+def test_convert_cli_one_file(tmp_path):
+    from refmem.cli import main
+
+    vae = _perturb(ARCHITECTURES["bow"](vocab_size=12, latent_dim=3, rng=0))
+    save_keras_h5(vae, tmp_path / "vae.h5")
+    assert main(["convert", "keras", "--arch", "bow", str(tmp_path / "vae.h5"), "--out", str(tmp_path / "v.npz")]) == 0

@@ -3,6 +3,7 @@
 ::
 
     refmem convert keras --arch shapes3d ENCODER.h5 DECODER.h5 --out vae.npz
+    refmem convert keras --arch bow VAE.h5 --out vae.npz      # one file, nested encoder/decoder
     refmem fixtures --out FIXTURES
     refmem crosscheck FIXTURES THEIRS [--tol 1e-5] [--only 'vae_*'] [--allow-missing]
 """
@@ -30,7 +31,8 @@ def convert_main(argv: Optional[List[str]] = None) -> int:
         ". The result is a refmem VAE file that every --vae option accepts."))
     p.add_argument("source", choices=["keras"], help="format of the weight files")
     p.add_argument("encoder", help="encoder weights (Keras 2 .h5 or Keras 3 .weights.h5)")
-    p.add_argument("decoder", help="decoder weights")
+    p.add_argument("decoder", nargs="?", help="decoder weights; omit it when ENCODER is one file of a "
+                                              "whole VAE with nested models 'encoder' and 'decoder'")
     p.add_argument("--arch", required=True, choices=["shapes3d", "mnist", "bow"])
     p.add_argument("--out", required=True, help="output .npz (refmem VAE)")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])

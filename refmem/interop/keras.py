@@ -64,13 +64,16 @@ def _layer_from_vars(arrays: List[np.ndarray]) -> Dict[str, np.ndarray]:
     raise ValueError(f"unrecognised variables of shapes {[a.shape for a in arrays]}")
 
 
-def read_keras_weights(path) -> List[Tuple[str, Dict[str, np.ndarray]]]:
+def read_keras_weights(path, part: Optional[str] = None) -> List[Tuple[str, Dict[str, np.ndarray]]]:
     """The layers with weights in a Keras weight file, in model order.
 
     Parameters
     ----------
     path : str or os.PathLike
         Keras 2 ``.h5`` (``save_weights`` or full-model ``save``) or Keras 3 ``.weights.h5``.
+    part : str, optional
+        For a file of a whole model holding nested models (e.g. a VAE subclass saved with
+        ``save_weights``: groups ``encoder`` and ``decoder``), the nested model to read.
 
     Returns
     -------
@@ -84,34 +87,48 @@ def read_keras_weights(path) -> List[Tuple[str, Dict[str, np.ndarray]]]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"{path!r}: no such file")
-    out: List[Tuple[str, Dict[str, np.ndarray]]] = []
     with h5py.File(path, "r") as f:
         root = f["model_weights"] if "model_weights" in f else f
         if "layer_names" in root.attrs:  # Keras 2 layout
-            for name in map(_s, root.attrs["layer_names"]):
-                g = root[name]
-                wnames = [_s(w) for w in g.attrs.get("weight_names", [])]
-                if not wnames:
-                    continue
-                arrays = {w.rsplit("/", 1)[-1].split(":")[0]: np.array(g[w]) for w in wnames}
-                out.append((name, arrays))
-            return out
+            return _read_keras2(root, path, part)
         found: List[Tuple[str, List[np.ndarray]]] = []
 
         def visit(name, obj):
-            if isinstance(obj, h5py.Group) and name.split("/")[-1] == "vars" and len(obj):
+            parts = name.split("/")
+            if (isinstance(obj, h5py.Group) and parts[-1] == "vars" and len(obj)
+                    and (part is None or part in parts[:-2])):
                 keys = sorted(obj.keys(), key=int)
-                found.append((name.split("/")[-2] if "/" in name else "", [np.array(obj[k]) for k in keys]))
+                found.append((parts[-2] if len(parts) > 1 else "", [np.array(obj[k]) for k in keys]))
         root.visititems(visit)
     if not found:
-        raise ValueError(f"{path}: neither a Keras 2 weight file (no 'layer_names') nor a "
-                         "Keras 3 .weights.h5 file (no '.../vars' groups)")
+        raise ValueError(f"{path}: neither a Keras 2 weight file (no 'layer_names') nor a Keras 3 "
+                         f".weights.h5 file (no '.../vars' groups{'' if part is None else ' under ' + part})")
+    out: List[Tuple[str, Dict[str, np.ndarray]]] = []
     for name, arrays in sorted(found, key=lambda t: _natural_key(t[0])):
         try:
             out.append((name, _layer_from_vars(arrays)))
         except ValueError as exc:
             raise ValueError(f"{path}: layer {name!r}: {exc}") from None
     return out
+
+
+def _read_keras2(root, path: str, part: Optional[str]):
+    nested: Dict[str, list] = {}
+    for name in map(_s, root.attrs["layer_names"]):
+        g = root[name]
+        groups: Dict[str, Dict[str, np.ndarray]] = {}  # layer scope -> variables, in file order
+        for w in (_s(w) for w in g.attrs.get("weight_names", [])):
+            scope, var = w.rsplit("/", 1) if "/" in w else ("", w)
+            groups.setdefault(scope, {})[var.split(":")[0]] = np.array(g[w])
+        if len(groups) == 1:
+            nested[name] = [(name, next(iter(groups.values())))]
+        elif groups:  # a nested model: one entry per inner layer
+            nested[name] = [(scope.rsplit("/", 1)[-1], arrays) for scope, arrays in groups.items()]
+    if part is not None:
+        if part not in nested:
+            raise ValueError(f"{path}: no nested model {part!r}; the file has {sorted(nested)}")
+        return nested[part]
+    return [layer for layers in nested.values() for layer in layers]
 
 
 def _kind(arrays: Dict[str, np.ndarray]) -> str:
@@ -194,7 +211,7 @@ def _build(arch: str, enc: list, dec: list, dtype, kwargs: dict):
     return ARCHITECTURES[arch](dtype=dtype, **kw)
 
 
-def load_keras_vae(arch: str, encoder_path, decoder_path, dtype=np.float32,
+def load_keras_vae(arch: str, encoder_path, decoder_path=None, dtype=np.float32,
                    bn_stats: str = "check", **kwargs):
     """Build a refmem VAE of architecture ``arch`` holding the weights of two Keras files.
 
@@ -203,7 +220,9 @@ def load_keras_vae(arch: str, encoder_path, decoder_path, dtype=np.float32,
     arch : {"shapes3d", "mnist", "bow"}
     encoder_path, decoder_path : str or os.PathLike
         Keras 2 ``.h5`` or Keras 3 ``.weights.h5`` files of the encoder and the decoder
-        (see the module docstring).
+        (see the module docstring). With ``decoder_path=None``, ``encoder_path`` is one
+        file of a whole VAE holding nested models ``encoder`` and ``decoder`` (what
+        ``save_weights`` of the paper's ``VAE`` subclass writes, e.g. its DRM text VAE).
     dtype : float dtype, default float32
     bn_stats : {"check", "load"}
         "check": refuse batch-norm moving statistics other than (0, 1) with a
@@ -219,8 +238,13 @@ def load_keras_vae(arch: str, encoder_path, decoder_path, dtype=np.float32,
     """
     if bn_stats not in ("check", "load"):
         raise ValueError(f"bn_stats must be 'check' or 'load', got {bn_stats!r}")
-    enc = read_keras_weights(encoder_path)
-    dec = read_keras_weights(decoder_path)
+    if decoder_path is None:
+        enc = read_keras_weights(encoder_path, part="encoder")
+        dec = read_keras_weights(encoder_path, part="decoder")
+        decoder_path = encoder_path
+    else:
+        enc = read_keras_weights(encoder_path)
+        dec = read_keras_weights(decoder_path)
     vae = _build(arch, enc, dec, dtype, kwargs)
     entries = param_layers(vae)
     trunk, mu, lv = _split_heads(enc, encoder_path)
@@ -254,40 +278,54 @@ def _keras_names(entries, arch: Optional[str]) -> Dict[str, str]:
     return names
 
 
-def save_keras_h5(vae, encoder_path, decoder_path, keras3: bool = False) -> None:
-    """Write a refmem VAE as Keras encoder/decoder weight files (the inverse of
-    :func:`load_keras_vae`).
+def _layer_vars(e) -> List[Tuple[str, np.ndarray]]:
+    arrays = dict(e.layer.params)
+    if e.kind == "bn":
+        arrays.update(e.layer.buffers)
+    keys = _BN_KEYS if e.kind == "bn" else [k for k in ("kernel", "bias") if k in arrays]
+    return [(k, arrays[k]) for k in keys]
+
+
+def save_keras_h5(vae, encoder_path, decoder_path=None, keras3: bool = False) -> None:
+    """Write a refmem VAE as Keras weight files (the inverse of :func:`load_keras_vae`).
 
     Parameters
     ----------
     vae : VAE
     encoder_path, decoder_path : str or os.PathLike
+        Two files (encoder, decoder) or, with ``decoder_path=None``, one file of the
+        whole VAE with nested models ``encoder`` and ``decoder``.
     keras3 : bool, default False
         False: Keras 2 ``.h5`` layout (``layer_names``, ``weight_names``, datasets
-        ``<layer>/<layer>/<var>:0``); True: Keras 3 layout (``layers/<layer>/vars/<i>``).
+        ``<layer>/<layer>/<var>:0``; nested: ``encoder/<layer>/<var>:0``); True: Keras 3
+        layout (``layers/<layer>/vars/<i>``; nested: ``encoder/layers/<layer>/vars/<i>``).
     """
     h5py = _h5py()
     entries = param_layers(vae)
     names = _keras_names(entries, (vae.config or {}).get("architecture"))
-    for part, path in (("encoder", encoder_path), ("decoder", decoder_path)):
-        ours = [e for e in entries if e.part == part]
+    if decoder_path is None:
+        files = [(encoder_path, [("encoder/", "encoder"), ("decoder/", "decoder")])]
+    else:
+        files = [(encoder_path, [("", "encoder")]), (decoder_path, [("", "decoder")])]
+    for path, parts in files:
         with h5py.File(os.fspath(path), "w") as f:
             if not keras3:
-                f.attrs["layer_names"] = [names[e.prefix].encode("utf8") for e in ours]
+                top = [p[:-1] for p, _ in parts] if parts[0][0] else [
+                    names[e.prefix] for e in entries if e.part == parts[0][1]]
+                f.attrs["layer_names"] = [n.encode("utf8") for n in top]
                 f.attrs["keras_version"] = b"2.11.0"
                 f.attrs["backend"] = b"tensorflow"
-            for e in ours:
-                name = names[e.prefix]
-                arrays = dict(e.layer.params)
-                if e.kind == "bn":
-                    arrays.update(e.layer.buffers)
-                keys = _BN_KEYS if e.kind == "bn" else [k for k in ("kernel", "bias") if k in arrays]
-                if keras3:
-                    g = f.create_group(f"layers/{name}/vars")
-                    for i, k in enumerate(keys):
-                        g.create_dataset(str(i), data=arrays[k])
-                else:
-                    g = f.create_group(name)
-                    g.attrs["weight_names"] = [f"{name}/{k}:0".encode("utf8") for k in keys]
-                    for k in keys:
-                        g.create_dataset(f"{name}/{k}:0", data=arrays[k])
+            for scope, part in parts:
+                for e in (e for e in entries if e.part == part):
+                    name, variables = names[e.prefix], _layer_vars(e)
+                    if keras3:
+                        g = f.create_group(f"{scope}layers/{name}/vars")
+                        for i, (_, v) in enumerate(variables):
+                            g.create_dataset(str(i), data=v)
+                        continue
+                    g = f.require_group(scope[:-1] if scope else name)
+                    wnames = [f"{name}/{k}:0" for k, _ in variables]
+                    known = [_s(w) for w in g.attrs.get("weight_names", [])]
+                    g.attrs["weight_names"] = [w.encode("utf8") for w in known + wnames]
+                    for w, (_, v) in zip(wnames, variables):
+                        g.create_dataset(w, data=v)
