@@ -135,3 +135,12 @@ def test_convert_cli_one_file(tmp_path):
     vae = _perturb(ARCHITECTURES["bow"](vocab_size=12, latent_dim=3, rng=0))
     save_keras_h5(vae, tmp_path / "vae.h5")
     assert main(["convert", "keras", "--arch", "bow", str(tmp_path / "vae.h5"), "--out", str(tmp_path / "v.npz")]) == 0
+
+
+def test_missing_variable_is_refused(tmp_path):
+    vae = ARCHITECTURES["bow"](vocab_size=12, latent_dim=3, rng=0)
+    save_keras_h5(vae, tmp_path / "e.h5", tmp_path / "d.h5")
+    with h5py.File(tmp_path / "d.h5", "r+") as f:
+        f["dense"].attrs["weight_names"] = [b"dense/kernel:0"]
+    with pytest.raises(ValueError, match=r"'dense' has no \['bias'\]"):
+        load_keras_vae("bow", tmp_path / "e.h5", tmp_path / "d.h5")

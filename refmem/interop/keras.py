@@ -167,6 +167,9 @@ def _assign(entries, keras_layers, path, bn_stats) -> Dict[str, np.ndarray]:
                              f"({[e.prefix for e in ours]}), the file has {len(theirs)} "
                              f"({[n for n, _ in theirs]})")
         for e, (name, arrays) in zip(ours, theirs):
+            missing = sorted(set(e.layer.params) - set(arrays))
+            if missing:
+                raise ValueError(f"{path}: layer {name!r} has no {missing} for {e.prefix}")
             if kind == "bn":
                 m, v = arrays["moving_mean"], arrays["moving_variance"]
                 if bn_stats == "check" and not (np.all(m == 0) and np.all(v == 1)):
@@ -213,7 +216,7 @@ def _build(arch: str, enc: list, dec: list, dtype, kwargs: dict):
 
 def load_keras_vae(arch: str, encoder_path, decoder_path=None, dtype=np.float32,
                    bn_stats: str = "check", **kwargs):
-    """Build a refmem VAE of architecture ``arch`` holding the weights of two Keras files.
+    """Build a refmem VAE of architecture ``arch`` holding the weights of Keras weight files.
 
     Parameters
     ----------
