@@ -81,7 +81,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``refmem`` console script and ``python -m refmem``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
-        return int(getattr(importlib.import_module("refmem.interop.cli"), TOOLS[argv[0]])(argv[1:]) or 0)
+        tool = getattr(importlib.import_module("refmem.interop.cli"), TOOLS[argv[0]])
+        return _guarded(f"refmem {argv[0]}", tool, argv[1:])
     parser = argparse.ArgumentParser(
         prog="refmem",
         description="Generative model of memory construction and consolidation "
