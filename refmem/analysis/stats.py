@@ -193,8 +193,8 @@ def spearman(x: Any, y: Any) -> Tuple[float, float]:
         return float("nan"), float("nan")
     if x.shape[0] == 2:  # ranks of two distinct values: rho = +-1, p = 1 (no test possible)
         return float(np.sign((x[1] - x[0]) * (y[1] - y[0]))), 1.0
-    res = scipy.stats.spearmanr(x, y)
-    return float(res.statistic), float(res.pvalue)
+    rho, p = scipy.stats.spearmanr(x, y)   # (statistic, pvalue) unpacks on every SciPy
+    return float(rho), float(p)
 
 
 def sem(x: Any, ddof: int = 0, axis: Union[int, None] = None) -> Union[float, np.ndarray]:
