@@ -166,7 +166,7 @@ class Conv2D(_ConvLayer):
     """
 
     _default_name = "conv2d"
-    _ops = (staticmethod(conv2d_forward), staticmethod(conv2d_backward))
+    _ops = (conv2d_forward, conv2d_backward)  # a tuple: plain functions, never bound
     _out_len = staticmethod(conv_output_length)
 
     @staticmethod

@@ -109,7 +109,7 @@ class Conv2DTranspose(_ConvLayer):
     """
 
     _default_name = "conv2d_transpose"
-    _ops = (staticmethod(conv2d_transpose_forward), staticmethod(conv2d_transpose_backward))
+    _ops = (conv2d_transpose_forward, conv2d_transpose_backward)
     _out_len = staticmethod(conv_transpose_output_length)
 
     @staticmethod
