@@ -131,7 +131,7 @@ def write_report(path: "os.PathLike | str", results: dict) -> None:
     for f in results["figures"]:
         lines.append(f"- `{f}`")
     for f in results.get("skipped_figures", []):
-        lines.append(f"- `{f}`: skipped (matplotlib not installed)")
+        lines.append(f"- `{f}`: skipped (needs matplotlib: `pip install 'refmem[plot]'`)")
     t = results["timings"]
     lines += ["", "## Timings (shared 2-core machine; noisy)", ""]
     lines += [f"- {k}: {val:.1f} s" for k, val in t.items()]
