@@ -5,13 +5,15 @@
 #   newest  Python 3.13 + .ci/requirements-newest.txt (the newest releases, pinned exactly)
 # In each: the fast test set, then the main command at the tiny preset; the two results.json
 # must give the same effects and numbers within .ci/compare_results.py's tolerance.
-# Wheels only (nothing is compiled); pip's cache (PIP_CACHE_DIR) is reused when present.
+# Wheels only (nothing is compiled), kept between runs in $REFMEM_CI_WHEELS (default
+# ~/.cache/refmem-ci/wheels) and downloaded only when missing.
 # Interpreters: $PYENV_ROOT/versions/X.Y.*, else pythonX.Y on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/refmem-envs.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+WHEELS=${REFMEM_CI_WHEELS:-$HOME/.cache/refmem-ci/wheels}
 export OPENBLAS_NUM_THREADS=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 SUMMARY=()
 
@@ -31,7 +33,14 @@ run_env() {  # run_env NAME PYTHON_VERSION REQUIREMENTS
     t0=$(date +%s)
     py=$(find_python "$2")
     "$py" -m venv "$env"
-    "$env/bin/python" -m pip install --quiet --only-binary=:all: -r "$3"
+    # Wheels are kept in $WHEELS/NAME and installed from there without an index when all are
+    # present; otherwise they are downloaded first (pip's own cache does not keep them here).
+    if ! "$env/bin/python" -m pip install --quiet --no-index --find-links "$WHEELS/$name" -r "$3" \
+            2>/dev/null; then
+        echo "envs: downloading the wheels of $3 into $WHEELS/$name"
+        "$env/bin/python" -m pip download --quiet --only-binary=:all: -d "$WHEELS/$name" -r "$3"
+        "$env/bin/python" -m pip install --quiet --no-index --find-links "$WHEELS/$name" -r "$3"
+    fi
     "$env/bin/python" -m pip install --quiet --no-deps "$WORK"/wheel/refmem-*.whl
     "$env/bin/python" - <<'EOF'
 import importlib.util, sys
