@@ -151,9 +151,9 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
             with np.errstate(over="ignore", invalid="ignore"):   # checked in softmax_rows_
                 np.matmul(a, XT, out=s)                 # X xi   (row form: xi X^T)
                 s *= beta_eff                           # beta_eff X xi
-            winner, max_weight = softmax_rows_(s)       # p = softmax(beta_eff X xi)
+            winner, max_weight = softmax_rows_(s)       # (H3) p = softmax(beta_eff X xi)
             if not track_change:                        # plain update: write in place
-                np.matmul(s, X, out=a)                  # xi_new = X p (row form p X), Eq. (3)
+                np.matmul(s, X, out=a)                  # (H2) xi_new = X p (row form p X)
                 info["n_iter"][rows] += 1
                 info["winner"][rows] = winner
                 info["max_weight"][rows] = max_weight
@@ -163,7 +163,7 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
             if new is None:
                 new = np.empty((C, d), dt)
             nxt = new[:m]
-            np.matmul(s, X, out=nxt)                    # xi_new = X p (row form p X), Eq. (3)
+            np.matmul(s, X, out=nxt)                    # (H2) xi_new = X p (row form p X)
             np.subtract(a, nxt, out=a)                  # a is a copy or is overwritten below
             np.abs(a, out=a)
             change = a.max(axis=1)
@@ -174,7 +174,7 @@ def retrieve_inplace(X: np.ndarray, beta_eff: float, state: np.ndarray, max_iter
             info["n_iter"][rows] += 1
             info["winner"][rows] = winner
             info["max_weight"][rows] = max_weight
-            done = change <= tol
+            done = change <= tol                        # (H6) max_k |xi_new - xi|_k <= tol
             info["converged"][rows] = done
             if want_weights:
                 info["weights"][rows] = s
@@ -211,7 +211,7 @@ def energy_rows(X: np.ndarray, beta_eff: float, max_norm: float, xi: np.ndarray,
     N = X.shape[0]
     out = np.empty(Q, X.dtype)
     with np.errstate(over="ignore", divide="ignore"):     # checked just below
-        const = np.log(N) / beta_eff + 0.5 * max_norm ** 2  # log(N)/beta + M^2/2
+        const = np.log(N) / beta_eff + 0.5 * max_norm ** 2  # (H4) log(N)/beta + M^2/2
     if not np.isfinite(const):
         raise FloatingPointError(f"energy undefined in floating point: log(N)/beta_eff + M^2/2 = {const} "
                                  f"(beta_eff {beta_eff:g}, N {N}, M {max_norm:g}); use a larger beta")
@@ -228,6 +228,6 @@ def energy_rows(X: np.ndarray, beta_eff: float, max_norm: float, xi: np.ndarray,
             raise FloatingPointError("Hopfield energy: scores overflowed or are NaN")
         np.subtract(s, smax[:, None], out=s)
         np.exp(s, out=s)
-        lse = (smax + np.log(s.sum(axis=1))) / beta_eff      # lse(beta, X xi)
-        out[start:start + C] = -lse + 0.5 * np.einsum("ij,ij->i", a, a) + const
+        lse = (smax + np.log(s.sum(axis=1))) / beta_eff      # (H5) lse(beta, X xi)
+        out[start:start + C] = -lse + 0.5 * np.einsum("ij,ij->i", a, a) + const  # (H4)
     return out

@@ -73,7 +73,7 @@ class ClassicalHopfield:
         if P.ndim != 2 or P.shape[0] < 1:
             raise ValueError(f"patterns must have shape (N, d) with N >= 1, got {P.shape}")
         d = P.shape[1]
-        W = P.T @ P / d                                    # W = (1/d) sum p p^T
+        W = P.T @ P / d                                    # (H7) W = (1/d) sum p p^T
         np.fill_diagonal(W, 0.0)                           # W_ii = 0
         self.W = W
         return self
@@ -97,7 +97,7 @@ class ClassicalHopfield:
         """``E(x) = -x^T W x / 2`` for (d,) or (Q, d) +-1 states (float or (Q,) ndarray)."""
         W = self._require()
         s = _check_pm1(x, "x", W.shape[0])
-        e = -0.5 * np.einsum("...i,ij,...j->...", s, W, s)  # -x^T W x / 2
+        e = -0.5 * np.einsum("...i,ij,...j->...", s, W, s)  # (H8) E = -x^T W x / 2
         return float(e) if s.ndim == 1 else e
 
     def update(self, x: Any, mode: str = "async", rng: Any = None) -> np.ndarray:
@@ -116,7 +116,7 @@ class ClassicalHopfield:
         s = np.atleast_2d(_check_pm1(x, "x", W.shape[0])).copy()
         if mode == "sync":
             h = s @ W                                      # h = W x (W symmetric)
-            s = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s))   # x <- sign(h), ties keep
+            s = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s))   # (H9) x <- sign(h), ties keep
         elif mode == "async":
             for i in as_rng(rng).permutation(W.shape[0]):
                 h = s @ W[i]                               # h_i = sum_j W_ij x_j

@@ -126,7 +126,7 @@ class ModernHopfield:
     def beta_eff(self) -> float:
         """float: inverse temperature on raw dot products, ``beta / sqrt(d)`` if normalized."""
         d = self.dim
-        return self.beta / math.sqrt(d) if self.normalize else self.beta  # beta / sqrt(d)
+        return self.beta / math.sqrt(d) if self.normalize else self.beta  # (H1)
 
     # ------------------------------------------------------------------ helpers
     def _states(self, xi: Any, name: str = "xi"):
@@ -172,7 +172,7 @@ class ModernHopfield:
             straight into the output array).
         """
         state, single = self._states(xi)
-        # xi_new = softmax(beta_eff xi X^T) X
+        # (H2) xi_new = softmax(beta_eff xi X^T) X
         retrieve_inplace(self._X, self.beta_eff, state, 1, np.inf,
                          self._chunk(chunk_size, state.shape[0]), track_change=False)
         return state[0] if single else state
@@ -293,7 +293,7 @@ class ModernHopfield:
         else:
             cues[...] = rng.random(cues.shape)
         cues *= high - low
-        cues += low                                         # U(low, high)
+        cues += low                                         # (H10) cue ~ U(low, high)^d
         info = retrieve_inplace(X, self.beta_eff, cues, max_iter, tol, self._chunk(chunk_size, n))
         return (cues, info) if return_info else cues
 
