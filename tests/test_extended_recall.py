@@ -177,6 +177,14 @@ def test_bad_input(vae, pool):
         m.store(bad)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         m.store(pool[:2] * 2)
+    with pytest.raises(ValueError, match="x_hat"):
+        m.store(pool[:2], x_hat=pool[:2, :, :3], mu=np.zeros((2, vae.latent_dim)))
+    with pytest.raises(ValueError, match="mu"):
+        m.store(pool[:2], x_hat=pool[:2], mu=np.zeros((3, vae.latent_dim)))
+    with pytest.raises(ValueError, match="combine_tol"):
+        ExtendedModel(vae, 0.1, combine_tol=-1)
+    with pytest.raises(ValueError, match="threshold"):
+        encode(pool[:2], vae, float("nan"))
     m.store(pool[:2])
     with pytest.raises(ValueError, match="targets"):
         m.recall(pool[:2], targets=np.array([0, 5]))

@@ -146,6 +146,10 @@ class LogisticRegression:
         """
         X = check_features(X, "X")
         classes, yi = check_labels(y, X.shape[0])
+        return self._fit_checked(X, classes, yi)
+
+    def _fit_checked(self, X: np.ndarray, classes: np.ndarray, yi: np.ndarray) -> "LogisticRegression":
+        """:meth:`fit` on validated ``X`` and label indices ``yi`` (no checks)."""
         K, d = len(classes), X.shape[1]
 
         def fun(theta: np.ndarray) -> Tuple[float, np.ndarray]:
@@ -173,7 +177,17 @@ class LogisticRegression:
         if not hasattr(self, "coef_"):
             raise ValueError("LogisticRegression is not fitted; call fit(X, y) first")
         X = check_features(X, "X", n_features=self.n_features_in_)
+        return self._decision_checked(X)
+
+    # validated input only (a Probe checks its features once)
+    def _decision_checked(self, X: np.ndarray) -> np.ndarray:
         return (X @ self.coef_.T.astype(X.dtype)).astype(np.float64) + self.intercept_
+
+    def _class_scores_checked(self, X: np.ndarray) -> np.ndarray:
+        return _log_softmax(self._decision_checked(X))
+
+    def _predict_checked(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self._decision_checked(X), axis=1)]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log softmax(z)`` as ``(n, K)`` float64."""

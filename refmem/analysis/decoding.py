@@ -3,6 +3,10 @@
 * :func:`probe_split`: disjoint fit/test index sets (fixed for a whole run).
 * :func:`fit_probe`: the paper's probe (standardised RBF SVC by default) on float64 features.
 * :func:`decoding_accuracy`: fit on one split, score on the other.
+
+Internal helpers of the consolidation process and the experiments: they trust their
+callers' arrays; the probe (:class:`refmem.analysis.probes.Probe`) validates the features
+and labels it is fitted and scored on.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array
+from refmem._utils import as_rng
 from refmem.analysis.probes import make_probe
 
 __all__ = ["probe_split", "fit_probe", "decoding_accuracy"]
@@ -53,8 +57,7 @@ def decoding_accuracy(mu: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, t
         Fraction of test items classified correctly; NaN if the fit set holds fewer than
         two classes (a probe cannot be fitted).
     """
-    mu = check_array(mu, "mu", ndim=2)
-    labels = check_array(labels, "labels", shape=(mu.shape[0],), dtype_kind="iub")
+    labels = np.asarray(labels)
     if len(np.unique(labels[fit_idx])) < 2:
         return float("nan")
     probe = fit_probe(mu[fit_idx], labels[fit_idx], kind)

@@ -64,7 +64,9 @@ class StandardScaler:
 
     def fit(self, X: Any, y: Any = None) -> "StandardScaler":
         """Compute the per-feature mean and standard deviation of ``X : (n, d)``."""
-        X = check_features(X, "X")
+        return self._fit_checked(check_features(X, "X"))
+
+    def _fit_checked(self, X: np.ndarray) -> "StandardScaler":
         n, d = X.shape
         mean = np.zeros(d)
         var = np.zeros(d)
@@ -84,7 +86,9 @@ class StandardScaler:
     def transform(self, X: Any) -> np.ndarray:
         """Standardise ``X : (n, d)``; returns an array of X's float dtype."""
         self._check_fitted()
-        X = check_features(X, "X", n_features=self.n_features_in_)
+        return self._transform_checked(check_features(X, "X", n_features=self.n_features_in_))
+
+    def _transform_checked(self, X: np.ndarray) -> np.ndarray:
         out = X
         if self.with_mean:
             out = out - self.mean_.astype(X.dtype)
@@ -198,6 +202,10 @@ class SVC:
         """
         X = check_features(X, "X")
         classes, yi = check_labels(y, X.shape[0])
+        return self._fit_checked(X, classes, yi)
+
+    def _fit_checked(self, X: np.ndarray, classes: np.ndarray, yi: np.ndarray) -> "SVC":
+        """:meth:`fit` on validated ``X`` and label indices ``yi`` (no checks)."""
         K = len(classes)
         self.gamma_ = self._resolve_gamma(X)
         perm = np.argsort(yi, kind="stable")  # group by class, keep order (libsvm)
@@ -253,7 +261,9 @@ class SVC:
         """libsvm-signed ovo values ``(n, P)``: positive favours the lower class."""
         if not hasattr(self, "classes_"):
             raise ValueError("SVC is not fitted; call fit(X, y) first")
-        X = check_features(X, "X", n_features=self.n_features_in_)
+        return self._raw_checked(check_features(X, "X", n_features=self.n_features_in_))
+
+    def _raw_checked(self, X: np.ndarray) -> np.ndarray:
         K = len(self.classes_)
         st = self._sv_start
         out = np.empty((X.shape[0], len(self._rho)))
@@ -302,6 +312,13 @@ class SVC:
         """Accuracy of :meth:`predict` on ``(X, y)``."""
         return accuracy(self.predict(X), y)
 
+    # validated input only (a Probe checks its features once)
+    def _predict_checked(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[ovo_vote(self._raw_checked(X), len(self.classes_))]
+
+    def _class_scores_checked(self, X: np.ndarray) -> np.ndarray:
+        return ovr_decision_function(self._raw_checked(X), len(self.classes_))
+
 
 class Probe:
     """A scaler + classifier pipeline (scikit-learn's ``make_pipeline(StandardScaler(), clf)``).
@@ -330,16 +347,20 @@ class Probe:
             catches this and records NaN, as the paper's code does.
         """
         X = check_features(X, "X")
-        check_labels(y, X.shape[0])  # raises before any work if < 2 classes
-        self.classifier.fit(self.scaler.fit_transform(X), y)
+        classes, yi = check_labels(y, X.shape[0])  # raises before any work if < 2 classes
+        self.scaler._fit_checked(X)  # validated once here; the stages trust it
+        self.classifier._fit_checked(self.scaler._transform_checked(X), classes, yi)
         return self
 
     def _t(self, X: Any) -> np.ndarray:
-        return self.scaler.transform(X)
+        """Validate ``X`` once against the fitted scaler and standardise it."""
+        self.scaler._check_fitted()
+        return self.scaler._transform_checked(
+            check_features(X, "X", n_features=self.scaler.n_features_in_))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels ``(n,)``."""
-        return self.classifier.predict(self._t(X))
+        return self.classifier._predict_checked(self._t(X))
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The classifier's decision function on the scaled data."""
@@ -351,7 +372,7 @@ class Probe:
         SVC: :func:`ovr_decision_function` of the ovo values. LogisticRegression:
         log-probabilities (same order as ``predict_proba``, without underflow).
         """
-        return self.classifier.class_scores(self._t(X))
+        return self.classifier._class_scores_checked(self._t(X))
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy on ``(X, y)``."""

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array, load_npz, save_npz
+from refmem._utils import as_rng, load_npz, save_npz
 from refmem.progress import Progress
 
 __all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories", "replay_stats",
@@ -25,13 +25,13 @@ def to_pattern(images: np.ndarray) -> np.ndarray:
 
     paper.md E1: ``x / 255 * 2 - 1``, flattened.
     """
-    images = check_array(images, "images", ndim=4)
+    images = np.asarray(images)
     return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # x -> 2x - 1
 
 
 def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int]) -> np.ndarray:
     """Hopfield states back to images in [0, 1] (paper.md E1: ``(x + 1) / 2``, clipped)."""
-    patterns = check_array(patterns, "patterns", ndim=2)
+    patterns = np.asarray(patterns)
     x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # x -> (x + 1) / 2
     return x.astype(patterns.dtype, copy=False).reshape((len(patterns),) + tuple(image_shape))
 
@@ -106,7 +106,6 @@ def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.n
         ``mean_n_iter``, and for comparison ``expected_fraction_replayed_uniform``
         (1 - (1 - 1/N)^n, if replay picked memories uniformly at random).
     """
-    patterns = check_array(patterns, "patterns", ndim=2)
     winner = np.asarray(info["winner"], dtype=np.int64)
     max_w = np.asarray(info["max_weight"], dtype=np.float64)
     cos = _cosine_to_winner(states, patterns, winner)

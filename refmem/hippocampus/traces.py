@@ -2,6 +2,10 @@
 (paper.md E12; Spens & Burgess 2024 [1]_): pure functions on arrays, plus batched VAE
 passes. :mod:`refmem.systems.extended` builds storage and recall on them.
 
+Validation happens once, at the public boundary (:func:`refmem.systems.extended.encode`,
+:class:`refmem.systems.extended.ExtendedModel`, the extended experiment's sweep), with the
+``check_*`` helpers below; the trace functions themselves trust their callers' arrays.
+
 Equation numbers refer to ``docs/extended.md``:
 
 =====  ==================================================  ==========================
@@ -29,7 +33,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import check_array, check_float_array, check_positive
+from refmem._utils import check_float_array, check_positive
 
 __all__ = [
     "prediction_error", "sensory_mask", "sensory_part", "make_traces", "split_traces",
@@ -93,8 +97,6 @@ def vae_forward(vae: Any, x: np.ndarray, batch_size: int = 50) -> Tuple[np.ndarr
     x_hat : (N, H, W, C) ndarray, dtype of ``x``
     mu : (N, L) ndarray, dtype of ``x``
     """
-    x = check_images(x, "x")
-    check_vae(vae, x.shape[1:])
     mu = vae.encode(x, batch_size=batch_size)[0]
     x_hat = vae.decode(mu, batch_size=batch_size)  # x_hat = g(mu(x))   (Eq. 1)
     return x_hat.astype(x.dtype, copy=False), mu.astype(x.dtype, copy=False)
@@ -111,7 +113,6 @@ def vae_decode(vae: Any, z: np.ndarray, batch_size: int = 50) -> np.ndarray:
     -------
     v : (N, H, W, C) ndarray in [0, 1]
     """
-    z = check_float_array(z, "z", ndim=2, shape=(None, int(vae.latent_dim)), min_size=1)
     return vae.decode(z, batch_size=batch_size).astype(z.dtype, copy=False)
 
 
@@ -127,8 +128,6 @@ def prediction_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
     -------
     e : (N, H, W) ndarray, dtype of ``x``
     """
-    x = check_float_array(x, "x", ndim=4)
-    x_hat = check_float_array(x_hat, "x_hat", ndim=4, shape=x.shape)
     return np.mean(np.abs(x - x_hat.astype(x.dtype, copy=False)), axis=-1)  # e_p = mean_c |x - x_hat|  (Eq. 2)
 
 
@@ -144,9 +143,7 @@ def sensory_mask(error: np.ndarray, threshold: float) -> np.ndarray:
     -------
     mask : (N, H, W) ndarray of bool
     """
-    t = check_threshold(threshold)
-    error = check_float_array(error, "error", ndim=3)
-    return error > t  # m_p = [e_p > t]  (Eq. 3)
+    return error > threshold  # m_p = [e_p > t]  (Eq. 3)
 
 
 def sensory_part(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -161,8 +158,6 @@ def sensory_part(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     -------
     s : (N, H, W, C) ndarray in [-1, 1], dtype of ``x``
     """
-    x = check_float_array(x, "x", ndim=4)
-    mask = check_array(mask, "mask", shape=x.shape[:3], dtype_kind="b")
     return np.where(mask[..., None], 2 * x - 1, 0).astype(x.dtype, copy=False)  # s = m (2x - 1)  (Eq. 4)
 
 
@@ -178,8 +173,6 @@ def make_traces(sensory: np.ndarray, latent: np.ndarray) -> np.ndarray:
     -------
     traces : (N, H*W*C + L) ndarray, dtype of ``sensory``
     """
-    sensory = check_float_array(sensory, "sensory", ndim=4)
-    latent = check_float_array(latent, "latent", ndim=2, shape=(sensory.shape[0], None))
     flat = sensory.reshape(len(sensory), -1)  # (N, H*W*C)
     return np.concatenate([flat, latent.astype(sensory.dtype, copy=False)], axis=1)  # [vec(s); mu]  (Eq. 5)
 
@@ -197,10 +190,7 @@ def split_traces(traces: np.ndarray, image_shape: Tuple[int, int, int]) -> Tuple
     sensory : (N, H, W, C) ndarray
     latent : (N, L) ndarray
     """
-    traces = check_float_array(traces, "traces", ndim=2)
     k = int(np.prod(image_shape))
-    if traces.shape[1] <= k:
-        raise ValueError(f"traces of width {traces.shape[1]} are too short for images of shape {image_shape}")
     return traces[:, :k].reshape((len(traces),) + tuple(image_shape)), traces[:, k:]
 
 
@@ -222,8 +212,7 @@ def combine(sensory: np.ndarray, decoded: np.ndarray, tol: float = 0.01) -> np.n
     -------
     out : (N, H, W, C) ndarray in [0, 1], dtype of ``sensory``
     """
-    s = check_float_array(sensory, "sensory", ndim=4)
-    v = check_float_array(decoded, "decoded", ndim=4, shape=s.shape).astype(s.dtype, copy=False)
-    tol = check_positive(tol, "tol", allow_zero=True)
+    s = sensory
+    v = decoded.astype(s.dtype, copy=False)
     y = np.where(np.abs(s) > tol, s, 2 * v - 1)  # y = s if |s| > tau else 2v - 1  (Eq. 9)
     return ((y + 1) / 2).astype(s.dtype, copy=False)  # back to [0, 1]

@@ -2,12 +2,11 @@
 
 Every recall in the paper decodes the latent *mean*: ``x_hat = g(mu(x))`` (no sampling).
 These helpers bound memory use by calling the VAE :data:`EVAL_BATCH` images at a time.
+They add no checks of their own: the VAE's ``encode``/``decode`` validate their input.
 """
 from __future__ import annotations
 
 import numpy as np
-
-from refmem._utils import check_array
 
 __all__ = ["encode_mu", "decode", "reconstruct", "EVAL_BATCH"]
 
@@ -28,12 +27,12 @@ def encode_mu(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     -------
     mu : (N, latent_dim) ndarray of the VAE's dtype
     """
-    return vae.encode(check_array(x, "x", ndim=4), batch_size=batch)[0]
+    return vae.encode(x, batch_size=batch)[0]
 
 
 def decode(vae, z: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     """Decode latents in batches: ``(N, latent_dim) -> (N, H, W, C)``."""
-    return vae.decode(check_array(z, "z", ndim=2), batch_size=batch)
+    return vae.decode(z, batch_size=batch)
 
 
 def reconstruct(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
@@ -47,4 +46,4 @@ def reconstruct(vae, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
     -------
     x_hat : (N, H, W, C) ndarray of the VAE's dtype
     """
-    return vae.reconstruct(check_array(x, "x", ndim=4), batch_size=batch)
+    return vae.reconstruct(x, batch_size=batch)
