@@ -1,4 +1,4 @@
-"""Paper-scale checks of the extended model (paper.md E12-E13) with a trained VAE: slow.
+"""Paper-scale checks of the extended model (docs/paper-experiments.md, E12-E13) with a trained VAE: slow.
 
 The VAE is taken from ``$REFMEM_EXTENDED_VAE`` (a ``vae.npz``, e.g. the one a
 ``refmem run consolidation`` wrote) or else trained with the quick consolidation config

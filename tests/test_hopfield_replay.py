@@ -1,4 +1,4 @@
-"""Hippocampal replay at the paper's setting (E1 / MHN-3 of paper.md).
+"""Hippocampal replay at the paper's setting (docs/paper-experiments.md, E1).
 
 1,000 stored 12,288-d patterns in [-1, 1], beta = 20 normalised (beta_eff = 0.18), 1,000
 uniform-noise replays of at most 10 updates: >= 95% must end within cosine 0.99 of a
@@ -15,7 +15,7 @@ D = 64 * 64 * 3
 
 def _check_replay(X, record_property, label, seed=2024):
     net = ModernHopfield(20.0, normalize=True).store(X, copy=False)
-    assert net.beta_eff == pytest.approx(0.1804, abs=1e-4)          # paper.md 1.3 table
+    assert net.beta_eff == pytest.approx(0.1804, abs=1e-4)          # docs/paper-experiments.md, 1.3 table
     out, info = net.replay(1000, np.random.default_rng(seed), max_iter=10, return_info=True)
     assert out.shape == X.shape and out.dtype == np.float32
     xn = X / np.linalg.norm(X, axis=1, keepdims=True)

@@ -39,7 +39,7 @@ def test_l1_value_and_gradient(shape, seed):
     x_hat[np.abs(x_hat - x) < 1e-3] += 0.01  # stay away from the kink
     loss, d = recon_l1_channel_mean(x, x_hat)
     c = shape[-1] if len(shape) == 4 else 1
-    # paper.md 1.5: per image, sum over pixels of the channel mean, then batch mean
+    # docs/paper-experiments.md, 1.5: per image, sum over pixels of the channel mean, then batch mean
     per_image = np.abs(x - x_hat).reshape(shape[0], -1, c).mean(axis=2).sum(axis=1)
     assert loss == pytest.approx(per_image.mean(), rel=1e-12)
     num = _numgrad(lambda a: recon_l1_channel_mean(x, a)[0], x_hat.copy())

@@ -1,4 +1,4 @@
-"""Layer-by-layer fidelity of the paper's three VAEs to paper.md 1.4, E10 and E15,
+"""Layer-by-layer fidelity of the paper's three VAEs to docs/paper-experiments.md, 1.4, E10 and E15,
 with the parameter counts of the Keras models computed by hand."""
 import numpy as np
 import pytest

@@ -23,7 +23,7 @@ __all__ = ["probe_split", "fit_probe", "decoding_accuracy"]
 def probe_split(n: int, n_fit: int, n_test: int, rng) -> Tuple[np.ndarray, np.ndarray]:
     """Disjoint random index sets (fit, test) of sizes ``n_fit`` and ``n_test`` from ``range(n)``.
 
-    As paper.md 1.9 (a random 50/50 split of the test images, the probe fitted on the
+    As docs/paper-experiments.md, 1.9 (a random 50/50 split of the test images, the probe fitted on the
     first 200 of one half and scored on the other half), with the sizes as parameters.
     """
     if n_fit + n_test > n:
@@ -41,7 +41,7 @@ def fit_probe(features: np.ndarray, labels: np.ndarray, kind: str = "svc"):
 
 def decoding_accuracy(mu: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, test_idx: np.ndarray,
                       kind: str = "svc") -> float:
-    """Accuracy of a probe fitted on ``mu[fit_idx]`` and scored on ``mu[test_idx]`` (paper.md 1.9).
+    """Accuracy of a probe fitted on ``mu[fit_idx]`` and scored on ``mu[test_idx]`` (docs/paper-experiments.md, 1.9).
 
     Parameters
     ----------

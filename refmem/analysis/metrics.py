@@ -17,7 +17,7 @@ __all__ = ["recon_error", "per_image_error"]
 
 
 def recon_error(x: np.ndarray, x_hat: np.ndarray) -> float:
-    """Mean over images of Σ_pixels mean_channels |x - x_hat| (paper.md 1.5).
+    """Mean over images of Σ_pixels mean_channels |x - x_hat| (docs/paper-experiments.md, 1.5).
 
     Parameters
     ----------

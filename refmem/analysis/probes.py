@@ -4,7 +4,7 @@ multinomial logistic regression.
 The paper decodes the object shape from latent means with scikit-learn's
 ``StandardScaler`` followed by ``SVC()`` with its defaults (RBF kernel, C = 1,
 gamma = 'scale', one-vs-one), fitted on 200 held-out examples and scored on 750
-(paper.md section 1.9). This module re-implements that pipeline in NumPy:
+(docs/paper-experiments.md, 1.9). This module re-implements that pipeline in NumPy:
 
 * :class:`StandardScaler`: per-feature standardisation, constant features scaled by 1.
 * :class:`SVC`: one-vs-one C-SVC, each binary dual solved by libsvm's SMO

@@ -1,6 +1,6 @@
 """Pattern-completion cues: a stored pattern with part of its elements masked or noised.
 
-Used for the paper's recall-from-partial-input tests (E1(b), E2 of paper.md): the cue
+Used for the paper's recall-from-partial-input tests (E1(b), E2 of docs/paper-experiments.md): the cue
 is a copy of the pattern in which exactly ``int(d * fraction)`` elements, chosen
 uniformly without replacement (independently for each row), are set to 0
 (:func:`mask_cue`) or replaced by ``U(low, high)`` noise (:func:`noise_cue`).

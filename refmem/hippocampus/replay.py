@@ -1,4 +1,4 @@
-"""Hippocampal encoding and replay (paper.md 1.3 and E1).
+"""Hippocampal encoding and replay (docs/paper-experiments.md, 1.3 and E1).
 
 Memories (images in [0, 1]) are mapped to [-1, 1], flattened and stored in a modern
 Hopfield network; replay runs the Hopfield update from uniform-noise cues and the results,
@@ -23,21 +23,21 @@ __all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories",
 def to_pattern(images: np.ndarray) -> np.ndarray:
     """Images in [0, 1] to Hopfield patterns in [-1, 1]: ``(N, H, W, C) -> (N, H*W*C)``.
 
-    paper.md E1: ``x / 255 * 2 - 1``, flattened.
+    docs/paper-experiments.md, E1: ``x / 255 * 2 - 1``, flattened.
     """
     images = np.asarray(images)
     return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # x -> 2x - 1
 
 
 def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int]) -> np.ndarray:
-    """Hopfield states back to images in [0, 1] (paper.md E1: ``(x + 1) / 2``, clipped)."""
+    """Hopfield states back to images in [0, 1] (docs/paper-experiments.md, E1: ``(x + 1) / 2``, clipped)."""
     patterns = np.asarray(patterns)
     x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # x -> (x + 1) / 2
     return x.astype(patterns.dtype, copy=False).reshape((len(patterns),) + tuple(image_shape))
 
 
 def build_hippocampus(memories: np.ndarray, beta: float = 20.0, normalize: bool = True):
-    """Store ``memories`` ``(N, H, W, C)`` in ``ModernHopfield(beta, normalize)`` (paper.md 1.3)."""
+    """Store ``memories`` ``(N, H, W, C)`` in ``ModernHopfield(beta, normalize)`` (docs/paper-experiments.md, 1.3)."""
     from refmem.hippocampus import ModernHopfield
 
     net = ModernHopfield(beta=beta, normalize=normalize)
@@ -47,7 +47,7 @@ def build_hippocampus(memories: np.ndarray, beta: float = 20.0, normalize: bool 
 
 def replay_memories(net, n: int, rng, max_iter: int = 10, batch: int = 250,
                     progress: bool = False) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
-    """``n`` replay events from uniform U(-1, 1) noise cues, in batches (paper.md E1).
+    """``n`` replay events from uniform U(-1, 1) noise cues, in batches (docs/paper-experiments.md, E1).
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ def _cosine_to_winner(states: np.ndarray, patterns: np.ndarray, winner: np.ndarr
 
 def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.ndarray,
                  threshold: float = 0.99) -> Dict[str, object]:
-    """Summary of a set of replays (paper.md E1 acceptance (a) and (c)).
+    """Summary of a set of replays (docs/paper-experiments.md, E1 acceptance (a) and (c)).
 
     A replay *converged to a single memory* if its cosine with the winning stored pattern
     is >= ``threshold`` or its largest attention weight is >= ``threshold``.

@@ -1,5 +1,5 @@
 """Trace construction and the hybrid-recall combination rule of the extended model
-(paper.md E12; Spens & Burgess 2024 [1]_): pure functions on arrays, plus batched VAE
+(docs/paper-experiments.md, E12; Spens & Burgess 2024 [1]_): pure functions on arrays, plus batched VAE
 passes. :mod:`refmem.systems.extended` builds storage and recall on them.
 
 Validation happens once, at the public boundary (:func:`refmem.systems.extended.encode`,

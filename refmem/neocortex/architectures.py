@@ -1,12 +1,12 @@
 """The paper's three VAE architectures (Keras layouts and initialisers).
 
-* :func:`shapes3d_vae` - the Shapes3D VAE of paper.md 1.4 (``encoder_network_large`` /
+* :func:`shapes3d_vae` - the Shapes3D VAE of docs/paper-experiments.md, 1.4 (``encoder_network_large`` /
   ``decoder_network_large``), L1 channel-mean loss + KL (sum), weight 1.
-* :func:`mnist_vae` - the small MNIST VAE of paper.md E10 (``build_encoder_decoder_small``).
-* :func:`bow_vae` - the DRM bag-of-words text VAE of paper.md E15: mean BCE +
+* :func:`mnist_vae` - the small MNIST VAE of docs/paper-experiments.md, E10 (``build_encoder_decoder_small``).
+* :func:`bow_vae` - the DRM bag-of-words text VAE of docs/paper-experiments.md, E15: mean BCE +
   1e-3 x KL (mean over latents and batch). The decoder's L1 activity regulariser
   (0.01) of the paper's code is **not** included: its custom ``train_step`` never
-  added ``self.losses`` (paper.md 1.7 item 4).
+  added ``self.losses`` (docs/paper-experiments.md, 1.7 item 4).
 
 Every constructor draws all initial weights from one ``rng`` (Glorot-uniform kernels,
 zero biases, γ = 1, β = 0, as Keras) and records its arguments in ``vae.config`` so
@@ -43,7 +43,7 @@ def _check_common(latent_dim, dtype, bn_mode="as_run"):
 
 def shapes3d_vae(latent_dim: int = 20, rng=None, dtype=np.float32, bn_mode: str = "as_run",
                  fused_upsample: bool = True, widths=(32, 64, 128, 256)) -> VAE:
-    """The paper's Shapes3D VAE (paper.md 1.4), 64x64x3 images in [0, 1].
+    """The paper's Shapes3D VAE (docs/paper-experiments.md, 1.4), 64x64x3 images in [0, 1].
 
     Encoder: Dropout(0.2) -> 4 x [Conv 4x4 stride 2 valid (32, 64, 128, 256) -> BN ->
     LeakyReLU(0.3)] -> global average pooling -> Dense μ (L) and Dense log σ² (L).
@@ -116,12 +116,12 @@ def shapes3d_vae(latent_dim: int = 20, rng=None, dtype=np.float32, bn_mode: str 
 
 
 def mnist_vae(latent_dim: int = 20, rng=None, dtype=np.float32, dropout_mode: str = "as_run") -> VAE:
-    """The paper's small MNIST VAE (paper.md E10), 28x28x1 images in [0, 1].
+    """The paper's small MNIST VAE (docs/paper-experiments.md, E10), 28x28x1 images in [0, 1].
 
     Encoder: Dropout(0.1) -> Conv 32 3x3 s2 same ReLU -> Conv 64 3x3 s2 same ReLU ->
     Flatten (3136) -> Dense 16 ReLU -> Dense 20 (linear) -> Dense μ (L), Dense log σ² (L).
     Decoder: Dense 3136 ReLU -> Reshape (7, 7, 64) -> ConvT 64 3x3 s2 same ReLU ->
-    ConvT 32 3x3 s2 same ReLU -> ConvT 1 3x3 s1 same -> sigmoid. Loss as paper.md 1.5
+    ConvT 32 3x3 s2 same ReLU -> ConvT 1 3x3 s1 same -> sigmoid. Loss as docs/paper-experiments.md, 1.5
     (sum over the 784 pixels of |x - x̂|, batch mean, + KL sum).
 
     Parameters
@@ -129,7 +129,7 @@ def mnist_vae(latent_dim: int = 20, rng=None, dtype=np.float32, dropout_mode: st
     latent_dim : int, default 20
     rng : seed or Generator; dtype : float dtype
     dropout_mode : {"as_run", "batch"}
-        "as_run": the dropout is identity, as the paper ran it (paper.md 1.7).
+        "as_run": the dropout is identity, as the paper ran it (docs/paper-experiments.md, 1.7).
     """
     latent_dim, dt = _check_common(latent_dim, dtype, dropout_mode)
     rng, kw = as_rng(rng), dict(dtype=dt)
@@ -161,7 +161,7 @@ def mnist_vae(latent_dim: int = 20, rng=None, dtype=np.float32, dropout_mode: st
 
 def bow_vae(vocab_size: int, latent_dim: int = 300, rng=None, dtype=np.float32,
             dropout_mode: str = "as_run") -> VAE:
-    """The DRM text VAE (paper.md E15) on binary bag-of-words vectors.
+    """The DRM text VAE (docs/paper-experiments.md, E15) on binary bag-of-words vectors.
 
     Encoder: μ = Dense(L)(Dropout(0.5)(x)), log σ² = Dense(L)(x) (two heads reading
     the raw input; no trunk). Decoder: Dense(V) -> sigmoid. Loss: mean BCE (over

@@ -1,6 +1,6 @@
 """Minibatch training of a :class:`refmem.neocortex.vae.VAE`, as the paper's Keras code ran it.
 
-paper.md 1.6: Adam (lr 1e-3, AMSGrad), batch 32, data reshuffled every epoch (the
+docs/paper-experiments.md, 1.6: Adam (lr 1e-3, AMSGrad), batch 32, data reshuffled every epoch (the
 last, partial batch is kept: 10,000 images give 313 steps), per-epoch loss = mean over
 that epoch's batches (what Keras reports), early stopping on the training loss with
 patience 3 and min_delta 0, best weights *not* restored.

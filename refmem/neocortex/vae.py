@@ -2,7 +2,7 @@
 
 A :class:`VAE` couples a Gaussian encoder q(z|x) = N(μ(x), diag σ²(x)) with a decoder
 x̂ = g(z) and is trained by minimising the negative ELBO *as the paper's code ran it*
-(paper.md 1.5)::
+(docs/paper-experiments.md, 1.5)::
 
     loss = recon(x, g(z)) + kl_weight * KL(N(μ, σ²) || N(0, I)),   z = μ + σ ε, ε ~ N(0, I)
 
@@ -176,7 +176,7 @@ class VAE:
         return self._batched(lambda b: self.decoder.forward(b)[0], z, batch_size)
 
     def reconstruct(self, x, batch_size: Optional[int] = 256) -> np.ndarray:
-        """Deterministic recall decode(μ(x)), as in every experiment (paper.md 1.4).
+        """Deterministic recall decode(μ(x)), as in every experiment (docs/paper-experiments.md, 1.4).
 
         Parameters
         ----------

@@ -2,8 +2,8 @@
 
 The negative evidence lower bound (ELBO) of Kingma & Welling [1]_, Eq. (10), is
 minimised as ``recon + kl_weight * KL``. The reconstruction term is the paper's
-L1 loss *as run* (paper.md section 1.5), mean binary cross-entropy for the DRM
-text VAE (paper.md E15), or MSE; the KL term is the closed form of [1]_,
+L1 loss *as run* (docs/paper-experiments.md, 1.5), mean binary cross-entropy for the DRM
+text VAE (docs/paper-experiments.md, E15), or MSE; the KL term is the closed form of [1]_,
 Appendix B. Every loss returns ``(value, gradient)`` so the VAE can back-propagate
 without autodiff.
 
@@ -66,7 +66,7 @@ def recon_l1_channel_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     Returns
     -------
     loss : float
-        ``(1 / (N C)) Σ |x - x̂|`` (paper.md 1.5: sum over 4,096 pixel positions of the
+        ``(1 / (N C)) Σ |x - x̂|`` (docs/paper-experiments.md, 1.5: sum over 4,096 pixel positions of the
         mean over 3 channels, averaged over the batch).
     d_x_hat : ndarray, same shape and dtype as ``x_hat``
         ``sign(x̂ - x) / (N C)``; the subgradient at x̂ = x is taken as 0.
@@ -96,7 +96,7 @@ def bce_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     -------
     loss : float
         ``-mean[x log(p + ε) + (1 - x) log(1 - p + ε)]`` with ``p = clip(x̂, ε, 1 - ε)``
-        (the mean over the vocabulary and the batch; paper.md E15).
+        (the mean over the vocabulary and the batch; docs/paper-experiments.md, E15).
     d_x_hat : ndarray, same shape and dtype as ``x_hat``
         ``[(1 - x) / (1 - p + ε) - x / (p + ε)] / (N D)`` where ``x̂`` lies inside the
         clip range and 0 where it was clipped (``clip`` has zero derivative there, as in
@@ -165,8 +165,8 @@ def kl_normal(mu, log_var, reduction: str = "sum") -> Tuple[float, np.ndarray, n
         Posterior log-variances log σ².
     reduction : {"sum", "mean"}
         ``"sum"``: summed over the L latents, then averaged over the batch (the
-        Shapes3D/MNIST VAEs, weight 1, paper.md 1.5). ``"mean"``: averaged over
-        latents *and* batch (the DRM text VAE, weight 1e-3, paper.md E15).
+        Shapes3D/MNIST VAEs, weight 1, docs/paper-experiments.md, 1.5). ``"mean"``: averaged over
+        latents *and* batch (the DRM text VAE, weight 1e-3, docs/paper-experiments.md, E15).
 
     Returns
     -------

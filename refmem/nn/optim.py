@@ -1,7 +1,7 @@
 """Adam and AMSGrad (Kingma & Ba 2015 [1]_; Reddi et al. 2018 [2]_), as Keras runs them.
 
 The paper trains every VAE with ``keras.optimizers.Adam(lr=0.001, amsgrad=True)``
-(paper.md 1.6), Keras defaults otherwise (β1 = 0.9, β2 = 0.999, ε = 1e-7).
+(docs/paper-experiments.md, 1.6), Keras defaults otherwise (β1 = 0.9, β2 = 0.999, ε = 1e-7).
 
 The variant implemented (Keras 2.x ``Adam``: ``optimizer_v1``, ``optimizer_v2`` and the
 2.11 optimizer all compute the same update) is the "folded" form of Algorithm 1 of

@@ -1,7 +1,7 @@
-"""Consolidation proper: train the VAE on replayed memories, epoch by epoch (paper.md 1.6, E3).
+"""Consolidation proper: train the VAE on replayed memories, epoch by epoch (docs/paper-experiments.md, 1.6, E3).
 
 The loop measures the held-out reconstruction error and the semantic decoding accuracy
-at the *start* of every epoch and once after the last (paper.md 1.9: the first point is the
+at the *start* of every epoch and once after the last (docs/paper-experiments.md, 1.9: the first point is the
 untrained network), trains with :func:`refmem.neocortex.training.fit` (Keras
 semantics: the epoch's loss is the mean over its batches), applies Keras'
 ``EarlyStopping(monitor="loss", patience, min_delta=0)`` without restoring weights, and
@@ -42,7 +42,7 @@ class RunInterrupted(RuntimeError):
 
 def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
                     test_idx: np.ndarray, probe_kind: str = "svc", n_recon: Optional[int] = None) -> Dict[str, float]:
-    """Held-out reconstruction error and shape decoding accuracy (paper.md 1.5, 1.9).
+    """Held-out reconstruction error and shape decoding accuracy (docs/paper-experiments.md, 1.5, 1.9).
 
     ``heldout_recon`` is the paper's loss metric on ``decode(mu(x))`` over the first
     ``n_recon`` held-out scenes (all if None); ``decoding_accuracy`` is the probe fitted
@@ -53,7 +53,7 @@ def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.nd
     need = np.union1d(np.union1d(fit_idx, test_idx), np.arange(n_recon))  # sorted, unique
     mu = np.zeros((len(heldout), vae.latent_dim), vae.dtype)
     mu[need] = encode_mu(vae, heldout[need])
-    x_hat = decode(vae, mu[:n_recon])  # recall = decode(mu) (paper.md 1.4)
+    x_hat = decode(vae, mu[:n_recon])  # recall = decode(mu) (docs/paper-experiments.md, 1.4)
     return {"heldout_recon": recon_error(heldout[:n_recon], x_hat),
             "decoding_accuracy": decoding_accuracy(mu, labels, fit_idx, test_idx, probe_kind)}
 
@@ -119,7 +119,7 @@ class _Consolidation(Callback):
         self.bar, self.t0 = None, 0.0
 
     def on_epoch_begin(self, epoch, logs, vae):
-        if len(self.h["decoding_accuracy"]) == epoch:  # start-of-epoch measurement (paper.md 1.9)
+        if len(self.h["decoding_accuracy"]) == epoch:  # start-of-epoch measurement (docs/paper-experiments.md, 1.9)
             _append_measure(self.h, vae, self.data)
         self.bar = Progress(f"epoch {epoch + 1}", total=self.n_train,
                             enabled=None if self.epoch_progress else False).__enter__()

@@ -1,6 +1,6 @@
 """Extended model: hippocampal traces of sensory (poorly predicted) plus conceptual
 (latent) features, storage in a modern Hopfield network, and hybrid recall with every
-stage exposed (paper.md E12; Spens & Burgess 2024 [1]_).
+stage exposed (docs/paper-experiments.md, E12; Spens & Burgess 2024 [1]_).
 
 An experience ``x`` is encoded at error threshold ``t`` as a trace of two parts: the
 pixels the neocortical VAE predicts badly, kept verbatim ("sensory"), and the VAE's
@@ -153,7 +153,7 @@ class RecallResult:
 
 class ExtendedModel:
     """Hippocampus (modern Hopfield network) storing sensory + conceptual traces, with a
-    VAE neocortex for prediction errors and schema-based completion (paper.md E12).
+    VAE neocortex for prediction errors and schema-based completion (docs/paper-experiments.md, E12).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Systems consolidation (paper.md E1-E8): hippocampal replay trains a neocortical VAE.
+"""Systems consolidation (docs/paper-experiments.md, E1-E8): hippocampal replay trains a neocortical VAE.
 
 A modern Hopfield network stores rendered scenes and replays them from noise; the
 replays train the Shapes3D VAE; held-out scenes measure reconstruction and semantic
@@ -11,7 +11,7 @@ Modules:
 ``config``        :class:`ConsolidationConfig`, presets :data:`CONFIGS`
 ``replay``        hippocampal encoding, replay, replay statistics (E1)
 ``training``      epoch loop: measurement, early stopping, checkpoints, resume (E3)
-``measure``       held-out reconstruction error, decoding accuracy (paper.md 1.5, 1.9)
+``measure``       held-out reconstruction error, decoding accuracy (docs/paper-experiments.md, 1.5, 1.9)
 ``analyses``      E2 recall, E4 latent structure, E5 interpolation
 ``relational``    E6 latent arithmetic
 ``imagination``   E7 class-conditioned prior sampling

@@ -19,10 +19,10 @@ __all__ = ["recall_noisy", "latent_structure", "interpolation"]
 
 
 def recall_noisy(vae, untrained_vae, images: np.ndarray, fraction: float = 0.1, rng=None) -> Dict:
-    """E2: recall of held-out scenes with a fraction of their elements zeroed (paper.md E2).
+    """E2: recall of held-out scenes with a fraction of their elements zeroed (docs/paper-experiments.md, E2).
 
-    The corrupted input (``refmem.datasets.transforms.noise``, mode "zero", paper.md 1.8)
-    is recalled as ``decode(mu(x_noisy))``; errors are the paper's metric (paper.md 1.5)
+    The corrupted input (``refmem.datasets.transforms.noise``, mode "zero", docs/paper-experiments.md, 1.8)
+    is recalled as ``decode(mu(x_noisy))``; errors are the paper's metric (docs/paper-experiments.md, 1.5)
     against the *clean* image, averaged over images.
 
     Parameters
@@ -62,7 +62,7 @@ def recall_noisy(vae, untrained_vae, images: np.ndarray, fraction: float = 0.1, 
 
 
 def latent_structure(vae, images: np.ndarray, labels: np.ndarray, k: int = 5) -> Dict:
-    """E4: 2-D PCA of ``mu`` and shape agreement of nearest neighbours (paper.md E4).
+    """E4: 2-D PCA of ``mu`` and shape agreement of nearest neighbours (docs/paper-experiments.md, E4).
 
     Parameters
     ----------
@@ -71,7 +71,7 @@ def latent_structure(vae, images: np.ndarray, labels: np.ndarray, k: int = 5) ->
     labels : (N,) ndarray of int
         Shape labels.
     k : int
-        Neighbours in the agreement score (paper.md: 5).
+        Neighbours in the agreement score (docs/paper-experiments.md, E4: 5).
 
     Returns
     -------
@@ -97,14 +97,14 @@ def latent_structure(vae, images: np.ndarray, labels: np.ndarray, k: int = 5) ->
            "silhouette_pixels": float(silhouette_score(pixels, labels)),
            "chance": float(np.sum(freq ** 2))}
     out["passed"] = bool(out["knn_agreement_mu"] > 0.6 and out["knn_agreement_mu"] > out["knn_agreement_pixels"]
-                         and out["silhouette_mu"] > out["silhouette_pixels"])  # paper.md E4 acceptance
+                         and out["silhouette_mu"] > out["silhouette_pixels"])  # E4 criterion
     out["arrays"] = {"projection": np.asarray(proj)[:, :2], "labels": labels}
     return out
 
 
 def interpolation(vae, images: np.ndarray, n_pairs: int = 10, n_steps: int = 10,
                   n_reference: int = 1000, rng=None) -> Dict:
-    """E5: decoded latent interpolations vs pixel blends (paper.md E5).
+    """E5: decoded latent interpolations vs pixel blends (docs/paper-experiments.md, E5).
 
     For random pairs (a, b) of held-out scenes, ``z(t) = (1 - t) mu_a + t mu_b`` at
     ``n_steps`` evenly spaced t in [0, 1] (endpoints included) is decoded and compared

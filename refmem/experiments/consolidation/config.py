@@ -16,7 +16,7 @@ Presets (:data:`CONFIGS`):
     the number of optimiser steps and batch 16 gives 1.7x more steps per second here
     (see ``docs/consolidation.md``).
 ``paper``
-    The paper's scale (paper.md 1.2-1.9, E1-E8): 10,000 memories, up to 50 epochs,
+    The paper's scale (docs/paper-experiments.md, 1.2-1.9, E1-E8): 10,000 memories, up to 50 epochs,
     1,500 held-out scenes split 750/750, probe fitted on 200. Runs for hours in NumPy.
 ``tiny``
     For tests and CI: seconds. Every stage and analysis runs, at toy sizes, so the
@@ -35,13 +35,13 @@ __all__ = ["ConsolidationConfig", "CONFIGS", "STREAMS", "get_config", "validate_
 #: Named random streams, each an independent child of ``SeedSequence(seed)``.
 STREAMS = ("data", "replay", "init", "batches", "probes", "analysis")
 
-#: few-shot training-set sizes of paper.md E8
+#: few-shot training-set sizes of docs/paper-experiments.md, E8
 PAPER_FEW_SHOT_SIZES = (10, 20, 50, 100, 200, 300, 400, 500, 1000)
 
 
 @dataclass(frozen=True)
 class ConsolidationConfig:
-    """All settings of one consolidation run (paper.md sections 1.2-1.9, E1-E8).
+    """All settings of one consolidation run (docs/paper-experiments.md sections 1.2-1.9, E1-E8).
 
     Attributes
     ----------
@@ -60,13 +60,13 @@ class ConsolidationConfig:
         updates per replay (10) and cues per batched replay call.
     converged_weight : float
         A replay "converged to a single memory" if its cosine with the winning memory
-        or its largest attention weight is >= this (0.99, paper.md E1).
+        or its largest attention weight is >= this (0.99, docs/paper-experiments.md, E1).
     latent_dim, vae_widths, bn_mode, lr, amsgrad, batch_size, epochs, patience
         The VAE (``refmem.neocortex.vae.shapes3d_vae``; ``vae_widths`` are the encoder conv widths,
         the paper's (32, 64, 128, 256); smaller only for tests) and its training
-        (paper.md 1.4-1.6).
+        (docs/paper-experiments.md, 1.4-1.6).
     probe_kind, probe_train, probe_test
-        Semantic decoding probe (paper.md 1.9: standardised RBF SVC fitted on 200
+        Semantic decoding probe (docs/paper-experiments.md, 1.9: standardised RBF SVC fitted on 200
         held-out examples, scored on 750 others).
     heldout_recon_n : int or None
         Held-out scenes (the first ones) on which the per-epoch reconstruction error is
@@ -92,13 +92,13 @@ class ConsolidationConfig:
     n_heldout: int = 500
     n_replay: Optional[int] = None
     supersample: int = 2
-    # hippocampus (paper.md 1.3)
+    # hippocampus (docs/paper-experiments.md, 1.3)
     beta: float = 20.0
     normalize: bool = True
     max_replay_iter: int = 10
     replay_batch: int = 250
     converged_weight: float = 0.99
-    # neocortex (paper.md 1.4-1.6)
+    # neocortex (docs/paper-experiments.md, 1.4-1.6)
     latent_dim: int = 20
     vae_widths: Tuple[int, ...] = (32, 64, 128, 256)
     bn_mode: str = "as_run"
@@ -107,7 +107,7 @@ class ConsolidationConfig:
     batch_size: int = 32
     epochs: int = 16
     patience: int = 3
-    # semantic decoding (paper.md 1.9)
+    # semantic decoding (docs/paper-experiments.md, 1.9)
     probe_kind: str = "svc"
     probe_train: int = 200
     probe_test: int = 300
@@ -116,7 +116,7 @@ class ConsolidationConfig:
     min_loss_ratio: float = 3.0
     min_final_accuracy: float = 0.6
     min_accuracy_spearman: float = 0.5
-    # analyses (paper.md E2, E4-E8)
+    # analyses (docs/paper-experiments.md, E2, E4-E8)
     e2_n: int = 100
     e2_fraction: float = 0.1
     e4_n: int = 500
@@ -190,7 +190,7 @@ CONFIGS = {
     # quick: sizes measured to fit 5 minutes on 2 cores (docs/consolidation.md, "configs")
     "quick": ConsolidationConfig(n_memories=2000, n_heldout=950, probe_test=750, batch_size=16,
                                  epochs=22),
-    # paper: paper.md 1.2 (10,000 memories, 1,500 held-out), 1.6 (50 epochs), 1.9 (200/750)
+    # paper: docs/paper-experiments.md, 1.2 (10,000 memories, 1,500 held-out), 1.6 (50 epochs), 1.9 (200/750)
     "paper": ConsolidationConfig(n_memories=10000, n_heldout=1500, epochs=50, probe_train=200,
                                  probe_test=750, heldout_recon_n=None, e4_n=800, e5_reference=1000,
                                  e8_sizes=PAPER_FEW_SHOT_SIZES,

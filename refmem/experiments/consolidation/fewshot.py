@@ -1,4 +1,4 @@
-"""Analysis E8: few-shot learning from the consolidated representations (paper.md E8).
+"""Analysis E8: few-shot learning from the consolidated representations (docs/paper-experiments.md, E8).
 
 A shape probe is fitted on the first ``n`` training scenes (the memories' original
 images, as the paper used its training images) for n in 10 ... 1,000, represented as raw
@@ -90,7 +90,7 @@ def few_shot(vae, train_images: np.ndarray, train_labels: np.ndarray, test_image
     for n in used:
         y = train_labels[:n]
         for name in tr:
-            if len(np.unique(y)) < 2:  # paper.md E8: NaN when < 2 classes present
+            if len(np.unique(y)) < 2:  # docs/paper-experiments.md, E8: NaN when < 2 classes present
                 acc[name].append(float("nan"))
                 continue
             probe = fit_probe(tr[name][:n], y, probe_kind)

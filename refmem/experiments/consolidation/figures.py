@@ -65,7 +65,7 @@ def imagination_grid(path: str, samples: np.ndarray) -> str:
 
 
 def training_curves(path: str, history: Dict, plt) -> str:
-    """The paper's twin-axis plot (paper.md E3): loss per epoch, decoding accuracy at epoch starts."""
+    """The paper's twin-axis plot: loss per epoch, accuracy at epoch starts (docs/paper-experiments.md, E3)."""
     loss = np.asarray(history["recon_loss"])
     acc = np.asarray(history["decoding_accuracy"])
     held = np.asarray(history["heldout_recon"])
@@ -89,7 +89,7 @@ def training_curves(path: str, history: Dict, plt) -> str:
 
 def latent_projection(path: str, projection: np.ndarray, labels: np.ndarray, plt,
                       names: Optional[Tuple[str, ...]] = None) -> str:
-    """Scatter of the 2-D projection of ``mu`` coloured by shape (paper.md E4)."""
+    """Scatter of the 2-D projection of ``mu`` coloured by shape (docs/paper-experiments.md, E4)."""
     fig, ax = plt.subplots(figsize=(5, 4.4))
     cmap = plt.get_cmap("plasma")
     classes = np.unique(labels)
@@ -106,7 +106,7 @@ def latent_projection(path: str, projection: np.ndarray, labels: np.ndarray, plt
 
 
 def few_shot_curves(path: str, e8: Dict, plt) -> str:
-    """Probe accuracy vs training-set size, one line per representation (paper.md E8)."""
+    """Probe accuracy vs training-set size, one line per representation (docs/paper-experiments.md, E8)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in e8["representations"]:
         ax.plot(e8["sizes"], e8["accuracy"][name], "o-", ms=3, label=name)

@@ -1,4 +1,4 @@
-"""Analysis E7: imagination by class-conditioned sampling from the prior (paper.md E7).
+"""Analysis E7: imagination by class-conditioned sampling from the prior (docs/paper-experiments.md, E7).
 
 A shape probe is fitted on the latent means of held-out scenes; ``n_samples`` latents
 ``z ~ N(0, I)`` are ranked by the probe's score for each class; the top ones are decoded

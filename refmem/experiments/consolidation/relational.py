@@ -1,4 +1,4 @@
-"""Analysis E6: relational inference by latent vector arithmetic (paper.md E6).
+"""Analysis E6: relational inference by latent vector arithmetic (docs/paper-experiments.md, E6).
 
 "A is to B as C is to ?": with ``z* = mu(C) + (mu(B) - mu(A))`` the change from A to B is
 applied to C. Triples are built from the ground-truth factors of the renderer, so the
@@ -21,7 +21,7 @@ __all__ = ["make_triples", "relational_inference"]
 
 
 def make_triples(n: int, rng=None, factor_sizes=None) -> Dict[str, np.ndarray]:
-    """Random analogy triples of factor indices (paper.md E6 acceptance).
+    """Random analogy triples of factor indices (docs/paper-experiments.md, E6 acceptance).
 
     Parameters
     ----------

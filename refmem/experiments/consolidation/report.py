@@ -1,7 +1,7 @@
 """Results of a consolidation run: the effects table, ``results.json`` and ``report.md``.
 
 :func:`effects_table` turns the run's numbers into one row per paper effect (id, effect,
-criterion, the paper's value from paper.md, this run's value, pass/fail);
+criterion, the paper's value from docs/paper-experiments.md, this run's value, pass/fail);
 :func:`write_report` renders the rows and the run's key numbers as Markdown.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from refmem.progress import format_seconds
 
 __all__ = ["PAPER", "versions", "effects_table", "write_results", "write_report", "format_table"]
 
-#: the paper's numbers quoted in the report (paper.md E3 and E8, [F] = read from figure files)
+#: the paper's numbers quoted in the report (docs/paper-experiments.md, E3 and E8, [F] = read from figure files)
 PAPER = {
     "loss_first": 367.7, "loss_last": 47.3,  # E3 training recon loss, epoch 1 -> 50
     "acc_first": 0.3813, "acc_after_epoch1": 0.2693, "acc_last": 0.8320,  # E3 decoding accuracy
@@ -171,7 +171,7 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, str]]) -> None:
              f"Total wall time {format_seconds(res['timings']['total'])}. Versions: "
              + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".", "",
              f"## Paper effects ({n_pass}/{len(rows)} pass)", "", format_table(rows),
-             "Paper values are from `paper.md` (E3 and E8 read from the paper's figure files); "
+             "Paper values are from `docs/paper-experiments.md` (E3 and E8 read from the paper's figure files); "
              "'qualitative' means the paper shows pictures only. The criteria are trend-based, so a "
              "reduced-scale run can meet them; the paper's absolute numbers are for comparison.", "",
              "## Per epoch", "", "| epoch | train loss | train recon | KL | held-out recon (start) | "

@@ -2,11 +2,11 @@
 
 :func:`run` is the programmatic entry point (the CLI calls it):
 
-1. **Data** (paper.md 1.2): ``n_memories + n_heldout`` distinct scenes from
+1. **Data** (docs/paper-experiments.md, 1.2): ``n_memories + n_heldout`` distinct scenes from
    :func:`refmem.datasets.shapes3d.sample`; the first ``n_memories`` are the memories,
    the rest held-out scenes.
-2. **Hippocampal encoding and replay** (paper.md 1.3, E1): :mod:`.replay`.
-3. **Consolidation** (paper.md 1.4-1.6, E3): the Shapes3D VAE trained on the replays,
+2. **Hippocampal encoding and replay** (docs/paper-experiments.md, 1.3, E1): :mod:`.replay`.
+3. **Consolidation** (docs/paper-experiments.md, 1.4-1.6, E3): the Shapes3D VAE trained on the replays,
    measured at every epoch start (:mod:`.training`).
 4. **Analyses** E2, E4-E8 (:mod:`.analyses`, :mod:`.relational`, :mod:`.imagination`,
    :mod:`.fewshot`).
@@ -44,7 +44,7 @@ __all__ = ["run", "FILES", "ENCODER_LAYERS"]
 FILES = {"config": "config.json", "results": "results.json", "report": "report.md", "model": "vae.npz",
          "checkpoint": "checkpoint.npz", "replay": "replay.npz", "history": "history.json"}
 
-#: encoder layers whose raw outputs the few-shot analysis probes (paper.md E8)
+#: encoder layers whose raw outputs the few-shot analysis probes (docs/paper-experiments.md, E8)
 ENCODER_LAYERS = ("conv1", "conv2", "conv3", "conv4")
 
 
@@ -137,7 +137,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     timings: Dict[str, float] = {}
     t_all = t = time.perf_counter()
 
-    # 1. data (paper.md 1.2): disjoint memories and held-out scenes
+    # 1. data (docs/paper-experiments.md, 1.2): disjoint memories and held-out scenes
     say(f"rendering {cfg.n_memories} memories + {cfg.n_heldout} held-out scenes ...")
     images, labels = sample(cfg.n_memories + cfg.n_heldout, rngs["data"], supersample=cfg.supersample,
                             progress=None if bars else False)
@@ -145,7 +145,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     heldout, held_labels = images[cfg.n_memories:], labels[cfg.n_memories:]
     timings["render"] = time.perf_counter() - t
 
-    # 2. hippocampal encoding and replay (paper.md 1.3, E1)
+    # 2. hippocampal encoding and replay (docs/paper-experiments.md, 1.3, E1)
     t = time.perf_counter()
     net = build_hippocampus(memories, cfg.beta, cfg.normalize)
     states, info, cached = load_or_replay(path["replay"], net, cfg.replay_count, rngs["replay"],
@@ -160,7 +160,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         f"{stats['n_memories']} distinct memories, max replays of one memory {stats['replay_count_max']}"
         f"{' (from cache)' if cached else ''} [{format_seconds(timings['replay'])}]")
 
-    # 3. consolidation (paper.md 1.4-1.6, E3)
+    # 3. consolidation (docs/paper-experiments.md, 1.4-1.6, E3)
     t = time.perf_counter()
     vae = _make_vae(cfg, rngs["init"])
     opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
@@ -175,7 +175,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     vae.save(path["model"])
     timings["training"] = time.perf_counter() - t
 
-    # 4. analyses (paper.md E2, E4-E8)
+    # 4. analyses (docs/paper-experiments.md, E2, E4-E8)
     res: Dict = {"experiment": "consolidation", "preset": preset, "config": config_json(cfg),
                  "versions": versions(), "resumed": bool(resume), "replay": stats, "replay_from_cache": cached,
                  "epochs_trained": hist["epochs_done"], "stopped_early": hist["stopped_early"]}

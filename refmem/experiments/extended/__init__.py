@@ -1,4 +1,4 @@
-"""Extended model (paper.md E12-E13): hippocampal traces of sensory (poorly predicted)
+"""Extended model (docs/paper-experiments.md, E12-E13): hippocampal traces of sensory (poorly predicted)
 plus conceptual (latent) features, hybrid recall, and the error-threshold trade-off.
 
 Modules: :mod:`~refmem.hippocampus.traces` (trace construction, combination rule),

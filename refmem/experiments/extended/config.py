@@ -23,7 +23,7 @@ __all__ = ["ExtendedConfig", "CONFIGS", "PAPER_THRESHOLDS", "PAPER_SWEEP", "vali
 PAPER_THRESHOLDS: Tuple[float, ...] = (0.01, 0.05, 0.10, 0.15, 0.20)
 
 #: the paper's E13 numbers (read from ``hybrid_model/error_thresholds_shapes3d.pdf``,
-#: paper.md E13): mean (SEM) over 100 items of the recall SSE and of the per-channel
+#: docs/paper-experiments.md, E13): mean (SEM) over 100 items of the recall SSE and of the per-channel
 #: count of elements whose clean-stimulus VAE error exceeds the threshold
 PAPER_SWEEP = {
     "thresholds": list(PAPER_THRESHOLDS),
@@ -39,7 +39,7 @@ PAPER_SWEEP = {
 
 @dataclass
 class ExtendedConfig:
-    """Parameters of the extended-model run (paper.md E12-E13).
+    """Parameters of the extended-model run (docs/paper-experiments.md, E12-E13).
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """Outputs of the extended-model run: pass/fail criteria, ``report.md`` and figures.
 
-* :func:`evaluate_criteria`: the E12-E13 acceptance checks (paper.md) on a summary.
+* :func:`evaluate_criteria`: the E12-E13 acceptance checks (docs/paper-experiments.md) on a summary.
 * :func:`write_report`: ``report.md`` (criteria vs paper vs this run, the sweep table).
 * :func:`save_stage_figures`: the six stages of recall (PNG grids, no matplotlib).
 * :func:`plot_tradeoff`: recall error and stored units vs threshold (twin axes;
@@ -157,7 +157,7 @@ def save_stage_figures(out_dir: "os.PathLike | str", recalls: Dict[float, Recall
     """Six-stage recall grids (one row per item), one PNG per threshold.
 
     Columns: original, noisy cue, stored sensory part, retrieved sensory part, decoded
-    retrieved latent, combined output (paper.md E12 figure). Unstored sensory elements
+    retrieved latent, combined output (docs/paper-experiments.md, E12 figure). Unstored sensory elements
     are grey (value 0 in [-1, 1]).
 
     Returns

@@ -1,4 +1,4 @@
-"""The extended-model experiment (paper.md E12-E13) end to end: ``run(config, out_dir)``.
+"""The extended-model experiment (docs/paper-experiments.md, E12-E13) end to end: ``run(config, out_dir)``.
 
 1. Get a VAE: the one given, the one at ``vae_path``, or the consolidated VAE of the
    consolidation preset ``config.vae_preset`` and the same seed

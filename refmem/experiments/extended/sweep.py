@@ -1,4 +1,4 @@
-"""Error-threshold sweep of the extended model (paper.md E13) and its statistics.
+"""Error-threshold sweep of the extended model (docs/paper-experiments.md, E13) and its statistics.
 
 For each encoding threshold the same stimuli are stored and recalled from the same cues
 (common random numbers: one fresh 10 % mask per item, shared by all thresholds; the
@@ -37,7 +37,7 @@ EXACT_WEIGHT = 1.0 - 1e-6
 # ------------------------------------------------------------------------- stimuli
 def make_stimuli(n: int, rng: Any, image_size: int = 64, dtype: Any = np.float32,
                  squares: Optional[Sequence[Tuple[float, int, int]]] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """Scenes with the paper's three semi-transparent white squares (paper.md E12).
+    """Scenes with the paper's three semi-transparent white squares (docs/paper-experiments.md, E12).
 
     Parameters
     ----------
@@ -200,7 +200,7 @@ def threshold_sweep(vae: Any, stimuli: np.ndarray, cues: np.ndarray, thresholds:
                     beta: float = 100.0, normalize: bool = True, max_iter: int = 5,
                     combine_tol: float = 0.01, batch_size: int = 50, keep: Iterable[float] = (),
                     progress: Any = None) -> SweepResult:
-    """Store and recall all items at each threshold (paper.md E12-E13).
+    """Store and recall all items at each threshold (docs/paper-experiments.md, E12-E13).
 
     The VAE passes that do not depend on the threshold (``g(mu(x))`` of the stimuli and
     of the cues) run once; each threshold then stores the traces in a fresh

@@ -19,7 +19,7 @@ Conventions (all layers):
   runs, float64 for gradient checks); input of another dtype raises ``TypeError``.
 * ``train`` and ``mode`` are distinct: ``mode="as_run"`` layers (batch norm, dropout)
   behave the same whether ``train`` is True or False, which is what the paper's code
-  actually ran (paper.md section 1.7).
+  actually ran (docs/paper-experiments.md, 1.7).
 """
 from __future__ import annotations
 

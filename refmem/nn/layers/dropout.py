@@ -1,7 +1,7 @@
 """Dropout in the paper's two modes (Eq. (R1) of ``docs/layers.md``).
 
 ``mode="as_run"`` (default): identity, always (the paper's Keras code called the model
-in inference mode, paper.md 1.7). ``mode="batch"``: inverted dropout when
+in inference mode, docs/paper-experiments.md, 1.7). ``mode="batch"``: inverted dropout when
 ``train=True``, ``y = x * keep / (1 - rate)`` with ``keep ~ Bernoulli(1 - rate)`` drawn
 from the ``rng`` passed to ``forward``; identity when ``train=False``.
 """

@@ -1,6 +1,6 @@
 """Batch normalisation over the last (channel) axis, in the paper's two modes.
 
-* ``mode="as_run"`` (default, what the paper's Keras code did, paper.md 1.7): always
+* ``mode="as_run"`` (default, what the paper's Keras code did, docs/paper-experiments.md, 1.7): always
   the inference formula with the moving statistics, which are never updated,
 
   .. math:: y = \\gamma (x - m) / \\sqrt{v + \\epsilon} + \\beta     \\quad \\text{(Eq. (B1))}
