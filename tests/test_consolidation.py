@@ -152,7 +152,7 @@ def test_registered_in_refmem_cli(capsys):
 
 @pytest.mark.slow
 def test_quick_config_shows_the_effects(tmp_path):
-    """issue 5: the quick config shows consolidation (loss falls >= 3x, accuracy rises
+    """The quick config shows consolidation (loss falls >= 3x, accuracy rises
     with epoch (Spearman > 0.5) and ends >= 0.6). Minutes; run with -m slow."""
     res = run(CONFIGS["quick"], str(tmp_path / "quick"), quiet=True, preset="quick")
     e3 = res["e3"]

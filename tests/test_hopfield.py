@@ -76,7 +76,7 @@ def test_no_overflow_at_huge_scores():
 
 
 def test_update_memory_is_outputs_plus_one_score_block():
-    # issue 3 / docs "Memory": a plain update allocates only the outputs, one
+    # docs/hippocampus.md, "Memory": a plain update allocates only the outputs, one
     # (chunk, N) score block and the small per-query info arrays, no (chunk, d) work rows.
     import tracemalloc
     rng = np.random.default_rng(0)

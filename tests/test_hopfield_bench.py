@@ -16,8 +16,8 @@ def test_bench_runs_and_writes_json(tmp_path, capsys):
     assert isinstance(bench.DESCRIPTION, str) and bench.DESCRIPTION
 
 
-def test_bench_update_memory_within_issue_bound():
-    # issue 3: peak memory no more than patterns + queries + outputs + one score block;
+def test_bench_update_memory_within_bound():
+    # docs/hippocampus.md, "Memory": peak memory no more than patterns + queries + outputs + one score block;
     # the benchmark's bound adds the per-query info and per-chunk (C,) vectors, and
     # tracemalloc also counts a few dozen KiB of Python objects (constant, not O(Q d)).
     res = bench.run(200, 300, 2000, chunk_size=50, loop_queries=2, verbose=False)

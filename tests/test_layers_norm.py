@@ -106,7 +106,7 @@ def test_batch_mode_moving_statistics_over_steps_worked_example():
     layer.forward(np.array([0.0, 4.0]).reshape(1, 2, 1, 1), train=True)
     np.testing.assert_allclose(layer.buffers["moving_mean"], [0.99 * 0.02 + 0.02], rtol=1e-14)
     np.testing.assert_allclose(layer.buffers["moving_variance"], [0.99 * 1.01 + 0.08], rtol=1e-14)
-    y, _ = layer.forward(np.full((1, 2, 1, 1), 1.0), train=False)  # Eq. (B1) with the buffers
+    y, _ = layer.forward(np.full((1, 2, 1, 1), 1.0), train=False)  # Eq. (N4) with the buffers
     np.testing.assert_allclose(y.ravel(), (1 - 0.0398) / np.sqrt(1.0799 + 1e-3), rtol=1e-12)
 
 

@@ -1,4 +1,4 @@
-"""Tests of the Shapes3D-like renderer (refmem.datasets.shapes3d), per issue 4 and data.md A."""
+"""Tests of the Shapes3D-like renderer (refmem.datasets.shapes3d): factors, geometry, speed-independent checks."""
 import sys
 import types
 from contextlib import contextmanager

@@ -93,11 +93,11 @@ def multinomial_loss_grad(W: np.ndarray, b: np.ndarray, X: np.ndarray, yi: np.nd
     n = X.shape[0]
     Z = (X @ W.T.astype(X.dtype, copy=False)).astype(np.float64) + b  # z_i = W x_i + b
     logp = _log_softmax(Z)
-    loss = -logp[np.arange(n), yi].mean() + np.sum(W * W) / (2.0 * C * n)
+    loss = -logp[np.arange(n), yi].mean() + np.sum(W * W) / (2.0 * C * n)  # (S12)
     R = np.exp(logp)
     R[np.arange(n), yi] -= 1.0  # P - Y
     R /= n
-    dW = (R.T.astype(X.dtype) @ X).astype(np.float64) + W / (C * n)  # (P - Y)^T X / n + W / (C n)
+    dW = (R.T.astype(X.dtype) @ X).astype(np.float64) + W / (C * n)  # (S13) (P - Y)^T X / n + W / (C n)
     db = R.sum(axis=0)
     return float(loss), dW, db
 

@@ -140,7 +140,7 @@ def rbf_kernel(A: np.ndarray, B: np.ndarray, gamma: float, a_sq: Optional[np.nda
     if same:
         np.fill_diagonal(D, 0.0)
     D *= -gamma
-    return np.exp(D, out=D)  # K = exp(-gamma ||a - b||^2)
+    return np.exp(D, out=D)  # (S2) K = exp(-gamma ||a - b||^2)
 
 
 class SMOResult(NamedTuple):
@@ -209,7 +209,7 @@ def smo_solve(K: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-3,
     n_iter = 0
     converged = False
     while n_iter < max_iter:
-        # ---- working set selection (WSS2, Eq. (14)-(16) of [2]_)
+        # ---- (S5) working set selection (WSS2, Eq. (14)-(16) of [2]_)
         up = np.where(pos, alpha < C, alpha > 0)
         low = np.where(pos, alpha > 0, alpha < C)
         v = -y * G  # v_t = -y_t grad_t f
@@ -220,7 +220,7 @@ def smo_solve(K: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-3,
         i = _last_argmax(v_up)
         Gmax = v_up[i]
         Gmin = np.min(np.where(low, v, np.inf))
-        if Gmax - Gmin < tol:  # m(a) - M(a) < eps: stopping rule, Eq. (5) of [2]_
+        if Gmax - Gmin < tol:  # (S6) m(a) - M(a) < eps, Eq. (5) of [2]_
             converged = True
             break
         Ki = K[i]
@@ -278,7 +278,7 @@ def smo_solve(K: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-3,
                       f"below tol={tol}; the solution may be inaccurate", RuntimeWarning,
                       stacklevel=3)
     rho = _calculate_rho(alpha, y, G, C)
-    objective = 0.5 * float(np.dot(alpha, G - 1.0))  # f = 1/2 a^T Q a - e^T a = 1/2 a^T (G - e)
+    objective = 0.5 * float(np.dot(alpha, G - 1.0))  # (S4) f = 1/2 a^T Q a - e^T a
     return SMOResult(alpha, rho, n_iter, converged, objective)
 
 
@@ -290,7 +290,7 @@ def _calculate_rho(alpha: np.ndarray, y: np.ndarray, G: np.ndarray, C: float) ->
     lower = alpha <= 0
     free = ~(upper | lower)
     if free.any():
-        return float(np.mean(yG[free]))
+        return float(np.mean(yG[free]))  # (S7) rho = mean of y_t G_t over free SVs
     pos = y > 0
     ub_mask = (upper & ~pos) | (lower & pos)
     lb_mask = (upper & pos) | (lower & ~pos)
@@ -331,7 +331,7 @@ def ovr_decision_function(raw: np.ndarray, n_classes: int) -> np.ndarray:
             votes[~win_j, i] += 1
             votes[win_j, j] += 1
             p += 1
-    return votes + conf / (3.0 * (np.abs(conf) + 1.0))  # votes + s / (3(|s| + 1))
+    return votes + conf / (3.0 * (np.abs(conf) + 1.0))  # (S11) votes + s / (3(|s| + 1))
 
 
 def _check_ovo(raw, n_classes: int) -> np.ndarray:
@@ -365,4 +365,4 @@ def ovo_vote(raw: np.ndarray, n_classes: int) -> np.ndarray:
             votes[win_i, i] += 1
             votes[~win_i, j] += 1
             p += 1
-    return np.argmax(votes, axis=1)  # argmax returns the first (lowest) maximum
+    return np.argmax(votes, axis=1)  # (S10) most votes; argmax takes the lowest index

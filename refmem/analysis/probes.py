@@ -93,7 +93,7 @@ class StandardScaler:
         if self.with_mean:
             out = out - self.mean_.astype(X.dtype)
         if self.with_std:
-            out = out / self.scale_.astype(X.dtype)  # z = (x - mean) / scale
+            out = out / self.scale_.astype(X.dtype)  # (S1) z = (x - mean) / scale
         return out if out is not X else X.copy()
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
@@ -183,7 +183,7 @@ class SVC:
             return 1.0 / X.shape[1]
         if self.gamma == "scale":
             var = float(np.var(X, dtype=np.float64))
-            return 1.0 / (X.shape[1] * var) if var != 0 else 1.0  # 1 / (d Var[X])
+            return 1.0 / (X.shape[1] * var) if var != 0 else 1.0  # (S3) 1 / (d Var[X])
         return float(self.gamma)
 
     # ------------------------------------------------------------------ fit
@@ -208,7 +208,7 @@ class SVC:
         """:meth:`fit` on validated ``X`` and label indices ``yi`` (no checks)."""
         K = len(classes)
         self.gamma_ = self._resolve_gamma(X)
-        perm = np.argsort(yi, kind="stable")  # group by class, keep order (libsvm)
+        perm = np.argsort(yi, kind="stable")  # (S8) group by class, keep order (libsvm)
         Xs = X[perm]
         counts = np.bincount(yi, minlength=K)
         start = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -273,7 +273,7 @@ class SVC:
             for i in range(K):
                 for j in range(i + 1, K):
                     si, sj = slice(st[i], st[i + 1]), slice(st[j], st[j + 1])
-                    # f_ij(x) = sum_s y_s a_s K(x_s, x) - rho_ij
+                    # (S9) f_ij(x) = sum_s y_s a_s K(x_s, x) - rho_ij
                     out[a:a + _PREDICT_CHUNK, p] = (Kt[:, si] @ self._sv_coef[j - 1, si]
                                                     + Kt[:, sj] @ self._sv_coef[i, sj] - self._rho[p])
                     p += 1

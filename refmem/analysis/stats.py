@@ -68,7 +68,7 @@ def pca(X: Any, n_components: int = 2) -> Tuple[np.ndarray, np.ndarray, np.ndarr
     if not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= min(n, d):
         raise ValueError(f"n_components must be an int in [1, {min(n, d)}], got {n_components!r}")
     Xc = X.astype(np.float64) - X.mean(axis=0, dtype=np.float64)
-    _, S, Vt = np.linalg.svd(Xc, full_matrices=False)  # X - mean = U S V^T
+    _, S, Vt = np.linalg.svd(Xc, full_matrices=False)  # (S14) X - mean = U S V^T
     Vt = Vt[:n_components]
     signs = np.sign(Vt[np.arange(n_components), np.argmax(np.abs(Vt), axis=1)])
     Vt = Vt * np.where(signs == 0, 1.0, signs)[:, None]
@@ -112,7 +112,7 @@ def knn_agreement(features: Any, labels: Any, k: int = 5) -> float:
         D[rows, a + rows] = np.inf  # exclude the point itself
         nn = np.argpartition(D, k - 1, axis=1)[:, :k]  # the k nearest, unordered
         hits += int(np.sum(li[nn] == li[a:a + step, None]))
-    return hits / (n * k)  # mean over i of the fraction of same-label neighbours
+    return hits / (n * k)  # (S15) mean over i of the fraction of same-label neighbours
 
 
 def silhouette_score(features: Any, labels: Any) -> float:
@@ -163,7 +163,7 @@ def silhouette_score(features: Any, labels: Any) -> float:
         b_i = mean_other.min(axis=1)
         denom = np.maximum(a_i, b_i)
         with np.errstate(invalid="ignore", divide="ignore"):
-            si = np.where(denom > 0, (b_i - a_i) / denom, 0.0)  # s = (b - a) / max(a, b)
+            si = np.where(denom > 0, (b_i - a_i) / denom, 0.0)  # (S16) s = (b - a) / max(a, b)
         s[a:a + step] = np.where(own_n > 1, si, 0.0)
     return float(s.mean())
 
@@ -193,7 +193,7 @@ def spearman(x: Any, y: Any) -> Tuple[float, float]:
         return float("nan"), float("nan")
     if x.shape[0] == 2:  # ranks of two distinct values: rho = +-1, p = 1 (no test possible)
         return float(np.sign((x[1] - x[0]) * (y[1] - y[0]))), 1.0
-    rho, p = scipy.stats.spearmanr(x, y)   # (statistic, pvalue) unpacks on every SciPy
+    rho, p = scipy.stats.spearmanr(x, y)   # (S17) ranks' Pearson r; (statistic, pvalue) unpacks on every SciPy
     return float(rho), float(p)
 
 
@@ -223,7 +223,7 @@ def sem(x: Any, ddof: int = 0, axis: Union[int, None] = None) -> Union[float, np
     n = x.size if axis is None else x.shape[axis]
     if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < n:
         raise ValueError(f"ddof must be an int in [0, {n - 1}] (n - 1), got {ddof!r}")
-    out = np.std(x, axis=axis, ddof=ddof, dtype=np.float64) / np.sqrt(n)  # sd / sqrt(n)
+    out = np.std(x, axis=axis, ddof=ddof, dtype=np.float64) / np.sqrt(n)  # (S18) sd / sqrt(n)
     return float(out) if axis is None else out
 
 
@@ -277,7 +277,7 @@ def nearest_distance(queries: Any, references: Any, metric: str = "mae",
                 t = buf[:q.shape[0], :r.shape[1]]
                 np.subtract(q, r, out=t)
                 np.abs(t, out=t)
-                m = t.sum(axis=2, dtype=np.float64) / d  # mean_e |q_e - r_e|
+                m = t.sum(axis=2, dtype=np.float64) / d  # (S19) mean_e |q_e - r_e|
                 j = np.argmin(m, axis=1)
                 mj = m[np.arange(m.shape[0]), j]
                 better = mj < best

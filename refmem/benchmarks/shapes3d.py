@@ -3,8 +3,8 @@
 Reports, for 64x64 images with and without 2x2 supersampling:
 
 * ``raycast``: images/s of the ray caster alone, every image cast from scratch
-  (:func:`refmem.datasets._raycast.cast`, batches of 100; comparable with data.md's
-  ~200 images/s at 2x2 on a 2-core machine; issue 4 targets >= 200/s);
+  (:func:`refmem.datasets._raycast.cast`, batches of 100; about
+  200 images/s at 2x2 on a 2-core machine is the target);
 * ``render_cold``: images/s of :func:`refmem.datasets.shapes3d.render` on random
   scenes starting from an empty geometry memo (what ``sample(n, cache=False)`` costs);
 * ``render_warm``: the same once all geometries are memoised (colouring only);

@@ -3,13 +3,13 @@
 Used by the tests of :mod:`refmem.nn.layers` and of the VAE, and by users who want to
 cross-check a gradient. All checks are meant for float64.
 
-* :func:`numerical_vjp`: central differences of ``<f(x), dy>``, Eq. (G1) of
+* :func:`numerical_vjp`: central differences of ``<f(x), dy>``, Eq. (N14) of
   ``docs/layers.md``: ``(dx)_i ~ sum((f(x + h e_i) - f(x - h e_i)) * dy) / (2 h)``.
 * :func:`check_layer`: a layer's analytic ``dx`` and parameter gradients (with a random
   upstream gradient) against :func:`numerical_vjp`.
 * :func:`random_direction_check`: directional derivative of a scalar loss along a random
   unit direction ``d`` (over a dict of arrays), ``(L(p + h d) - L(p - h d)) / (2 h)``,
-  against ``<grad, d>`` (Eq. (G2)).
+  against ``<grad, d>`` (Eq. (N15)).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def rel_error(a, b) -> float:
 
 def numerical_vjp(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dy: np.ndarray,
                   h: float = 1e-6) -> np.ndarray:
-    """Numerical vector-Jacobian product ``J_f(x)^T dy`` by central differences, Eq. (G1).
+    """Numerical vector-Jacobian product ``J_f(x)^T dy`` by central differences, Eq. (N14).
 
     Parameters
     ----------
@@ -138,7 +138,7 @@ def check_layer(layer, x: np.ndarray, rng=None, h: float = 1e-6, train: bool = F
 
 def random_direction_check(loss_fn: Callable[[], float], params: Mapping[str, np.ndarray],
                            grads: Mapping[str, np.ndarray], rng=None, h: float = 1e-6) -> Dict[str, float]:
-    """Directional-derivative check of a scalar loss over a dict of arrays, Eq. (G2).
+    """Directional-derivative check of a scalar loss over a dict of arrays, Eq. (N15).
 
     Draws a random direction ``d`` (one array per key, standard normal, normalised to
     unit total norm) and compares ``(L(p + h d) - L(p - h d)) / (2 h)`` with

@@ -112,7 +112,7 @@ class ConsolidationConfig:
     probe_train: int = 200
     probe_test: int = 300
     heldout_recon_n: Optional[int] = 200
-    # pass criteria of E3 (issue 5: quick config thresholds)
+    # pass criteria of E3 (the quick preset's thresholds)
     min_loss_ratio: float = 3.0
     min_final_accuracy: float = 0.6
     min_accuracy_spearman: float = 0.5

@@ -1,4 +1,4 @@
-"""Element-wise activations: LeakyReLU (Keras slope 0.3), ReLU, Sigmoid (Eqs. (A1)-(A3))."""
+"""Element-wise activations: LeakyReLU (Keras slope 0.3), ReLU, Sigmoid (Eqs. (N1)-(N3))."""
 from __future__ import annotations
 
 from typing import Optional
@@ -23,7 +23,7 @@ class _Elementwise(Layer):
 
 
 class LeakyReLU(_Elementwise):
-    """``y = x`` if ``x > 0`` else ``alpha x`` (Eq. (A1)); Keras's default ``alpha = 0.3``.
+    """``y = x`` if ``x > 0`` else ``alpha x`` (Eq. (N1)); Keras's default ``alpha = 0.3``.
 
     Forward multiplies by a slope array ``s = where(x > 0, 1, alpha)`` kept as the
     cache; backward is ``dx = s * dy`` (derivative at 0 taken as ``alpha``).
@@ -66,7 +66,7 @@ class LeakyReLU(_Elementwise):
 
 
 class ReLU(_Elementwise):
-    """``y = max(x, 0)`` (Eq. (A2)); ``dx = dy * [x > 0]``.
+    """``y = max(x, 0)`` (Eq. (N2)); ``dx = dy * [x > 0]``.
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ class ReLU(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    """``y = 1 / (1 + exp(-x))`` (Eq. (A3)), via :func:`scipy.special.expit` (no overflow
+    """``y = 1 / (1 + exp(-x))`` (Eq. (N3)), via :func:`scipy.special.expit` (no overflow
     for large ``|x|``); ``dx = dy * y * (1 - y)``.
 
     Parameters

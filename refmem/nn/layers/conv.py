@@ -4,10 +4,10 @@
 
     y[n, i, j, f] = b_f + \\sum_{a, b, c} x_p[n, i s_h + a, j s_w + b, c] \\, W[a, b, c, f]
 
-(Eq. (C1) of ``docs/layers.md``), with ``x_p`` the input zero-padded by the
+(Eq. (N8) of ``docs/layers.md``), with ``x_p`` the input zero-padded by the
 TensorFlow rule of :func:`refmem.nn.layers.padding.same_padding` ('same') or not at all
 ('valid'). Backward: ``dW = cols^T dY``, ``db = sum dY``, ``dx = col2im(dY W^T)``
-(Eqs. (C2)-(C4)). The loop reference is :func:`refmem.nn.layers.conv_reference.conv2d_naive`.
+(Eqs. (N9)-(N11)). The loop reference is :func:`refmem.nn.layers.conv_reference.conv2d_naive`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _FEW_CHANNELS = 8  # below this, col2im runs channels-first (RGB input layers)
 
 def conv2d_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
                    strides=(1, 1), padding: str = "valid") -> Tuple[np.ndarray, Any]:
-    """Vectorised 2-D convolution (cross-correlation, as Keras), Eq. (C1).
+    """Vectorised 2-D convolution (cross-correlation, as Keras), Eq. (N8).
 
     Parameters
     ----------
@@ -63,7 +63,7 @@ def conv2d_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray]
 
 
 def conv2d_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
-    """Backward of :func:`conv2d_forward`, Eqs. (C2)-(C4).
+    """Backward of :func:`conv2d_forward`, Eqs. (N9)-(N11).
 
     Parameters
     ----------
@@ -84,7 +84,7 @@ def conv2d_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
     dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, f)
     cols2 = cols.reshape(n * ho * wo, kh * kw * c)
     dkernel = np.matmul(cols2.T, dy2).reshape(kernel.shape)  # dW = cols^T dY
-    dbias = np.matmul(np.ones(dy2.shape[0], dy2.dtype), dy2)  # db = sum_{n,i,j} dY
+    dbias = np.matmul(np.ones(dy2.shape[0], dy2.dtype), dy2)  # (N10) db = sum_{n,i,j} dY
     dx = None
     if need_dx:
         h, w = x_shape[1], x_shape[2]
@@ -144,10 +144,10 @@ class _ConvLayer(Layer):
 
 
 class Conv2D(_ConvLayer):
-    """Keras ``Conv2D``: NHWC input, HWIO kernel ``(kh, kw, C, filters)``, Eq. (C1).
+    """Keras ``Conv2D``: NHWC input, HWIO kernel ``(kh, kw, C, filters)``, Eq. (N8).
 
-    ``forward`` is Eq. (C1) (:func:`conv2d_forward`); ``backward`` returns dx (Eq. C4)
-    and accumulates ``grads['kernel']`` (Eq. C2) and ``grads['bias']`` (Eq. C3)
+    ``forward`` is Eq. (N8) (:func:`conv2d_forward`); ``backward`` returns dx (Eq. N11)
+    and accumulates ``grads['kernel']`` (Eq. N9) and ``grads['bias']`` (Eq. N10)
     (:func:`conv2d_backward`).
 
     Parameters

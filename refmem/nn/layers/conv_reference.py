@@ -19,7 +19,7 @@ __all__ = ["conv2d_naive", "conv2d_transpose_naive"]
 
 def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] = None,
                  strides=1, padding: str = "valid") -> np.ndarray:
-    """Loop reference of Keras ``Conv2D``, Eq. (C1) of ``docs/layers.md``.
+    """Loop reference of Keras ``Conv2D``, Eq. (N8) of ``docs/layers.md``.
 
     Parameters
     ----------
@@ -55,7 +55,7 @@ def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] =
 
 def conv2d_transpose_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] = None,
                            strides=1, padding: str = "valid") -> np.ndarray:
-    """Loop reference of Keras ``Conv2DTranspose`` (scatter form), Eq. (T1).
+    """Loop reference of Keras ``Conv2DTranspose`` (scatter form), Eq. (N20).
 
     Each input pixel ``(i, j)`` adds ``W[a, b] @ x[i, j]`` at output position
     ``(i*s + a - p_top, j*s + b - p_left)`` where ``p_top``/``p_left`` are the leading

@@ -10,10 +10,10 @@ channels, C = input channels),
     y[n, i s_h + a - p_h, j s_w + b - p_w, f] \\mathrel{+}= \\sum_c x[n, i, j, c] W[a, b, f, c],
     \\qquad y \\mathrel{+}= b_f
 
-(Eq. (T1) of ``docs/layers.md``), where ``(p_h, p_w)`` are the *leading* paddings of the
+(Eq. (N20) of ``docs/layers.md``), where ``(p_h, p_w)`` are the *leading* paddings of the
 'same' convolution from the output length ``H s`` (TensorFlow's rule, asymmetric: the
 extra row/column is cropped at the end). Backward: ``dx = im2col(dy_p) W`` and
-``dW = im2col(dy_p)^T x`` (Eqs. (T2)-(T3)). The loop reference is
+``dW = im2col(dy_p)^T x`` (Eqs. (N21)-(N22)). The loop reference is
 :func:`refmem.nn.layers.conv_reference.conv2d_transpose_naive`.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = ["Conv2DTranspose", "conv2d_transpose_forward", "conv2d_transpose_back
 
 def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
                              strides=(1, 1), padding: str = "valid") -> Tuple[np.ndarray, Any]:
-    """Vectorised transposed convolution, Eq. (T1).
+    """Vectorised transposed convolution, Eq. (N20).
 
     Parameters
     ----------
@@ -68,7 +68,7 @@ def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[n
 
 
 def conv2d_transpose_backward(dy: np.ndarray, cache: Any):
-    """Backward of :func:`conv2d_transpose_forward`, Eqs. (T2)-(T3).
+    """Backward of :func:`conv2d_transpose_forward`, Eqs. (N21)-(N22).
 
     Returns
     -------
@@ -88,10 +88,10 @@ def conv2d_transpose_backward(dy: np.ndarray, cache: Any):
 
 
 class Conv2DTranspose(_ConvLayer):
-    """Keras ``Conv2DTranspose``: kernel ``(kh, kw, filters, C)``, Eq. (T1).
+    """Keras ``Conv2DTranspose``: kernel ``(kh, kw, filters, C)``, Eq. (N20).
 
-    ``forward`` is Eq. (T1) (:func:`conv2d_transpose_forward`); ``backward`` returns dx
-    (Eq. T2) and accumulates ``grads['kernel']`` (Eq. T3) and ``grads['bias']``.
+    ``forward`` is Eq. (N20) (:func:`conv2d_transpose_forward`); ``backward`` returns dx
+    (Eq. N21) and accumulates ``grads['kernel']`` (Eq. N22) and ``grads['bias']``.
 
     Parameters
     ----------

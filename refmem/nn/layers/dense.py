@@ -1,4 +1,4 @@
-"""Fully connected layer (Keras ``Dense``): ``y = x W + b`` (Eq. (D1) of ``docs/layers.md``)."""
+"""Fully connected layer (Keras ``Dense``): ``y = x W + b`` (Eq. (N12) of ``docs/layers.md``)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -15,7 +15,7 @@ __all__ = ["Dense"]
 class Dense(Layer):
     """``y = x W + b`` with Keras layout ``W : (in, out)``.
 
-    Backward (Eq. (D2)): ``dx = dy W^T``, ``dW = x^T dy``, ``db = sum_n dy``.
+    Backward (Eq. (N13)): ``dx = dy W^T``, ``dW = x^T dy``, ``db = sum_n dy``.
 
     Parameters
     ----------
@@ -38,7 +38,7 @@ class Dense(Layer):
             self._add_param("bias", np.zeros(out_features, self.dtype))
 
     def forward(self, x, train=False, rng=None):
-        """x : (N, in) ndarray -> y : (N, out) ndarray, Eq. (D1); returns ``(y, x)``."""
+        """x : (N, in) ndarray -> y : (N, out) ndarray, Eq. (N12); returns ``(y, x)``."""
         self._check_input(x)
         y = x @ self.params["kernel"]  # y = x W
         if self.use_bias:
@@ -46,7 +46,7 @@ class Dense(Layer):
         return y, x
 
     def backward(self, dy, cache):
-        """dy : (N, out) ndarray -> dx : (N, in); accumulates dW, db (Eq. (D2))."""
+        """dy : (N, out) ndarray -> dx : (N, in); accumulates dW, db (Eq. (N13))."""
         x = cache
         check_dy(self, dy, x.shape[0])
         self.grads["kernel"] += x.T @ dy  # dW = x^T dy

@@ -1,4 +1,4 @@
-"""Dropout in the paper's two modes (Eq. (R1) of ``docs/layers.md``).
+"""Dropout in the paper's two modes (Eq. (N19) of ``docs/layers.md``).
 
 ``mode="as_run"`` (default): identity, always (the paper's Keras code called the model
 in inference mode, docs/paper-experiments.md, 1.7). ``mode="batch"``: inverted dropout when
@@ -47,7 +47,7 @@ class Dropout(Layer):
                 raise ValueError(f"{self.name}: Dropout(mode='batch') with train=True needs an rng")
             keep = as_rng(rng).random(x.shape) >= self.rate  # keep ~ Bernoulli(1 - rate)
             mask = keep * self.dtype.type(1.0 / (1.0 - self.rate))  # inverted scaling
-            return x * mask, (x.shape[0], mask)  # y = x keep / (1 - rate), Eq. (R1)
+            return x * mask, (x.shape[0], mask)  # y = x keep / (1 - rate), Eq. (N19)
         return x, (x.shape[0], None)
 
     def backward(self, dy, cache):

@@ -3,15 +3,15 @@
 * ``mode="as_run"`` (default, what the paper's Keras code did, docs/paper-experiments.md, 1.7): always
   the inference formula with the moving statistics, which are never updated,
 
-  .. math:: y = \\gamma (x - m) / \\sqrt{v + \\epsilon} + \\beta     \\quad \\text{(Eq. (B1))}
+  .. math:: y = \\gamma (x - m) / \\sqrt{v + \\epsilon} + \\beta     \\quad \\text{(Eq. (N4))}
 
   With the initial buffers ``m = 0, v = 1`` this is ``y = gamma x / sqrt(1.001) + beta``.
 * ``mode="batch"`` (the intended variant): with ``train=True``, batch statistics over
   every axis but the last (``mu``, biased ``sigma^2``),
-  ``y = gamma (x - mu) / sqrt(sigma^2 + eps) + beta`` (Eq. (B2)), moving statistics
+  ``y = gamma (x - mu) / sqrt(sigma^2 + eps) + beta`` (Eq. (N5)), moving statistics
   updated Keras-style ``m <- momentum m + (1 - momentum) mu``,
-  ``v <- momentum v + (1 - momentum) c sigma^2`` (Eq. (B3)), and the full backward
-  through ``mu`` and ``sigma^2`` (Eq. (B4)); with ``train=False``, Eq. (B1).
+  ``v <- momentum v + (1 - momentum) c sigma^2`` (Eq. (N6)), and the full backward
+  through ``mu`` and ``sigma^2`` (Eq. (N7)); with ``train=False``, Eq. (N4).
   ``c = M / (M - 1)`` (Bessel's correction, ``M`` = elements per channel, ``c = 1`` if
   ``M = 1``) for image input ``(H, W, C)`` / ``(D, H, W, C)``, where Keras runs TF's
   fused kernel, which feeds the *unbiased* batch variance to the moving average;
@@ -49,7 +49,7 @@ class BatchNorm(Layer):
     Notes
     -----
     ``params``: ``gamma`` (ones), ``beta`` (zeros); ``buffers``: ``moving_mean``
-    (zeros), ``moving_variance`` (ones), updated in place (Eq. (B3)) only in batch
+    (zeros), ``moving_variance`` (ones), updated in place (Eq. (N6)) only in batch
     mode with ``train=True``.
     """
 
@@ -73,7 +73,7 @@ class BatchNorm(Layer):
         self._fused = len(input_shape) in (3, 4)  # Keras fuses 4-D/5-D batch input (NHWC/NDHWC)
 
     def forward(self, x, train=False, rng=None):
-        """x : (N, *input_shape) -> y, Eq. (B1) or (B2); returns ``(y, cache)``."""
+        """x : (N, *input_shape) -> y, Eq. (N4) or (N5); returns ``(y, cache)``."""
         self._check_input(x)
         c = self.input_shape[-1]
         x2 = x.reshape(-1, c)
@@ -86,10 +86,10 @@ class BatchNorm(Layer):
             xc *= inv
             xhat = xc  # xhat = (x - mu) / sqrt(sigma^2 + eps)
             y = xhat * gamma
-            y += beta  # y = gamma xhat + beta, Eq. (B2)
+            y += beta  # y = gamma xhat + beta, Eq. (N5)
             mom = self.dtype.type(self.momentum)
             mm, mv = self.buffers["moving_mean"], self.buffers["moving_variance"]
-            mm *= mom; mm += (1 - mom) * mu  # m <- momentum m + (1 - momentum) mu, Eq. (B3)
+            mm *= mom; mm += (1 - mom) * mu  # m <- momentum m + (1 - momentum) mu, Eq. (N6)
             m_rows = x2.shape[0]
             bessel = m_rows / (m_rows - 1) if (self._fused and m_rows > 1) else 1.0  # TF fused: M/(M-1)
             mv *= mom; mv += (1 - mom) * self.dtype.type(bessel) * var  # v <- momentum v + (1 - momentum) c sigma^2
@@ -98,11 +98,11 @@ class BatchNorm(Layer):
         inv = 1.0 / np.sqrt(v + self.dtype.type(self.eps))
         scale = gamma * inv
         y = x2 * scale
-        y += beta - m * scale  # y = gamma (x - m) / sqrt(v + eps) + beta, Eq. (B1)
+        y += beta - m * scale  # y = gamma (x - m) / sqrt(v + eps) + beta, Eq. (N4)
         return y.reshape(x.shape), ("fixed", x2, inv, m.copy())
 
     def backward(self, dy, cache):
-        """dy -> dx; accumulates ``grads['gamma']``, ``grads['beta']`` (Eq. (B4) in batch mode)."""
+        """dy -> dx; accumulates ``grads['gamma']``, ``grads['beta']`` (Eq. (N7) in batch mode)."""
         kind = cache[0]
         m_rows = cache[1].shape[0]
         c = self.input_shape[-1]
@@ -114,7 +114,7 @@ class BatchNorm(Layer):
         if kind == "batch":
             _, xhat, inv = cache
             dgamma = np.einsum("ij,ij->j", dy2, xhat)  # dgamma = sum dy xhat
-            # dx = gamma / sqrt(var+eps) * (dy - mean(dy) - xhat mean(dy xhat)), Eq. (B4)
+            # dx = gamma / sqrt(var+eps) * (dy - mean(dy) - xhat mean(dy xhat)), Eq. (N7)
             dx = (dy2 - dbeta / m_rows - xhat * (dgamma / m_rows)) * (gamma * inv)
         else:
             _, x2, inv, m = cache

@@ -13,9 +13,9 @@ __all__ = ["UpSampling2D", "GlobalAveragePooling2D", "Flatten", "Reshape"]
 
 
 class UpSampling2D(Layer):
-    """Keras ``UpSampling2D`` (nearest): ``y[n, u i + r, u j + q, c] = x[n, i, j, c]`` (Eq. (P1)).
+    """Keras ``UpSampling2D`` (nearest): ``y[n, u i + r, u j + q, c] = x[n, i, j, c]`` (Eq. (N16)).
 
-    Backward sums each ``u x u`` block of ``dy`` (Eq. (P2)).
+    Backward sums each ``u x u`` block of ``dy`` (Eq. (N17)).
 
     Parameters
     ----------
@@ -39,7 +39,7 @@ class UpSampling2D(Layer):
         return y.reshape(n, h * uh, w * uw, c), n
 
     def backward(self, dy, cache):
-        """dy : (N, uH, uW, C) -> dx : (N, H, W, C), block sums (Eq. (P2))."""
+        """dy : (N, uH, uW, C) -> dx : (N, H, W, C), block sums (Eq. (N17))."""
         n = cache
         check_dy(self, dy, n)
         h, w, c = self.input_shape
@@ -48,7 +48,7 @@ class UpSampling2D(Layer):
 
 
 class GlobalAveragePooling2D(Layer):
-    """``y[n, c] = mean_{i, j} x[n, i, j, c]`` (Eq. (P3)); ``dx = dy / (H W)`` broadcast.
+    """``y[n, c] = mean_{i, j} x[n, i, j, c]`` (Eq. (N18)); ``dx = dy / (H W)`` broadcast.
 
     Parameters
     ----------

@@ -11,14 +11,14 @@ with the summed taps
 
     K_{rc}[t, v] = \\sum_{a: d_r(a) = t} \\sum_{b: d_c(b) = v} W[a, b]
 
-(Eq. (U1) of ``docs/layers.md``); for ``k = 3, u = 2`` every phase is a 2x2 convolution,
+(Eq. (N23) of ``docs/layers.md``); for ``k = 3, u = 2`` every phase is a 2x2 convolution,
 ``d_0 = (-1, 0, 0)`` and ``d_1 = (0, 0, 1)``: 16 instead of 36 taps per low-resolution
 pixel (2.25x fewer FLOPs).
 
 Implementation: the 16 (phase, tap) pairs are "groups" ``g``, each with a low-resolution
 shift ``(dr, dc)`` and a ``(C, F)`` matrix ``K_g``. One matrix product computes every
 group's product ``Z_g = x K_g`` at every low-resolution pixel, and each output phase adds
-its four groups' shifted ``Z_g`` (no im2col copies). Backward (Eq. (U2)) is the adjoint:
+its four groups' shifted ``Z_g`` (no im2col copies). Backward (Eq. (N24)) is the adjoint:
 ``dZ_g`` is the phase's ``dy`` shifted back, ``dK_g = x^T dZ_g``, ``dx = sum_g dZ_g K_g^T``
 (one product each) and ``dW[a, b] = sum_{g uses tap (a, b)} dK_g``.
 """
@@ -37,7 +37,7 @@ __all__ = ["UpsampleConv2D", "phase_tap_matrices"]
 
 
 def phase_tap_matrices(k: int, u: int) -> Tuple[List[np.ndarray], List[int], Tuple[int, int]]:
-    """Tap-summing matrices of the sub-pixel form along one axis, Eq. (U1).
+    """Tap-summing matrices of the sub-pixel form along one axis, Eq. (N23).
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ class UpsampleConv2D(Layer):
 
     Same parameters (``kernel`` HWIO ``(k, k, C, filters)``, ``bias``), same output
     (to rounding) as the two-layer composition, computed per output phase at low
-    resolution (Eq. (U1)).
+    resolution (Eq. (N23)).
 
     Parameters
     ----------
@@ -138,13 +138,13 @@ class UpsampleConv2D(Layer):
             self._add_param("bias", np.zeros(filters, self.dtype))
 
     def _tap_kernel(self, kernel):
-        """``(G, C)`` stacked phase-tap kernels, rows ``(g, f)``: ``K_rq[t, v, :, f]``, Eq. (U1)."""
+        """``(G, C)`` stacked phase-tap kernels, rows ``(g, f)``: ``K_rq[t, v, :, f]``, Eq. (N23)."""
         kh, kw, c, f = kernel.shape
         wfc = kernel.transpose(0, 1, 3, 2).reshape(kh * kw, f * c)
         return np.matmul(self._tap_sum, wfc).reshape(-1, c)  # K_rq[t, v] = sum of taps W[a, b]
 
     def forward(self, x, train=False, rng=None):
-        """``(N, H, W, C) -> (N, uH, uW, filters)`` by Eq. (U1); returns ``(y, cache)``.
+        """``(N, H, W, C) -> (N, uH, uW, filters)`` by Eq. (N23); returns ``(y, cache)``.
 
         One matrix product gives every group's tap product ``Z_g = K_g^T x`` at every
         low-resolution pixel; each output phase then adds its groups' shifted ``Z_g``.
@@ -178,7 +178,7 @@ class UpsampleConv2D(Layer):
         return y.reshape(n, uh * h, uw * w, f), (x2, wt, n)
 
     def backward(self, dy, cache):
-        """Return dx; accumulate ``grads['kernel']`` and ``grads['bias']``, Eq. (U2).
+        """Return dx; accumulate ``grads['kernel']`` and ``grads['bias']``, Eq. (N24).
 
         ``dZ_g[i + dr, j + dc] = dy_rq[i, j]``; ``dK_g = sum dZ_g x^T``;
         ``dx = sum_g K_g dZ_g``; ``dW[a, b] = sum_{groups using tap (a, b)} dK_g``.
