@@ -6,19 +6,19 @@ Validation happens once, at the public boundary (:func:`refmem.systems.extended.
 :class:`refmem.systems.extended.ExtendedModel`, the extended experiment's sweep), with the
 ``check_*`` helpers below; the trace functions themselves trust their callers' arrays.
 
-Equation numbers refer to ``docs/extended.md``:
+Labels are those of ``docs/extended.md``:
 
 =====  ==================================================  ==========================
- Eq.   formula                                             code
+ label formula                                             code
 =====  ==================================================  ==========================
- (1)   x_hat = g(mu(x))                                    :func:`vae_forward`
- (2)   e_p = mean_c |x_pc - x_hat_pc|                      :func:`prediction_error`
- (3)   m_p = [e_p > t]                                     :func:`sensory_mask`
- (4)   s_pc = m_p (2 x_pc - 1)                             :func:`sensory_part`
- (5)   trace = [vec(s); mu(x)]                             :func:`make_traces`
- (7)   [s_hat; z_hat] = retrieved trace                    :func:`split_traces`
- (8)   v = g(z_hat)                                        :func:`vae_decode`
- (9)   y = s_hat if |s_hat| > tau else 2v - 1; (y + 1)/2   :func:`combine`
+ (X1)  x_hat = g(mu(x))                                    :func:`vae_forward`
+ (X2)  e_p = mean_c |x_pc - x_hat_pc|                      :func:`prediction_error`
+ (X3)  m_p = [e_p > t]                                     :func:`sensory_mask`
+ (X4)  s_pc = m_p (2 x_pc - 1)                             :func:`sensory_part`
+ (X5)  trace = [vec(s); mu(x)]                             :func:`make_traces`
+ (X7)  [s_hat; z_hat] = retrieved trace                    :func:`split_traces`
+ (X8)  v = g(z_hat)                                        :func:`vae_decode`
+ (X9)  y = s_hat if |s_hat| > tau else 2v - 1; (y + 1)/2   :func:`combine`
 =====  ==================================================  ==========================
 
 References
@@ -80,7 +80,7 @@ def check_vae(vae: Any, image_shape: Tuple[int, ...]) -> None:
 
 # ------------------------------------------------------------------ VAE, batched
 def vae_forward(vae: Any, x: np.ndarray, batch_size: int = 50) -> Tuple[np.ndarray, np.ndarray]:
-    """Reconstruction through the latent mean, ``x_hat = g(mu(x))`` (Eq. 1).
+    """Reconstruction through the latent mean, ``x_hat = g(mu(x))`` (X1).
 
     Same as ``vae.reconstruct`` (decode of the mean) but also returns ``mu``, so each
     image is encoded once.
@@ -98,12 +98,12 @@ def vae_forward(vae: Any, x: np.ndarray, batch_size: int = 50) -> Tuple[np.ndarr
     mu : (N, L) ndarray, dtype of ``x``
     """
     mu = vae.encode(x, batch_size=batch_size)[0]
-    x_hat = vae.decode(mu, batch_size=batch_size)  # x_hat = g(mu(x))   (Eq. 1)
+    x_hat = vae.decode(mu, batch_size=batch_size)  # x_hat = g(mu(x))   (X1)
     return x_hat.astype(x.dtype, copy=False), mu.astype(x.dtype, copy=False)
 
 
 def vae_decode(vae: Any, z: np.ndarray, batch_size: int = 50) -> np.ndarray:
-    """Decode latents ``v = g(z)`` (Eq. 8) in batches, keeping the dtype of ``z``.
+    """Decode latents ``v = g(z)`` (X8) in batches, keeping the dtype of ``z``.
 
     Parameters
     ----------
@@ -118,7 +118,7 @@ def vae_decode(vae: Any, z: np.ndarray, batch_size: int = 50) -> np.ndarray:
 
 # ------------------------------------------------------------- trace construction
 def prediction_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
-    """Per-pixel prediction error, the channel mean of ``|x - x_hat|`` (Eq. 2).
+    """Per-pixel prediction error, the channel mean of ``|x - x_hat|`` (X2).
 
     Parameters
     ----------
@@ -128,11 +128,11 @@ def prediction_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
     -------
     e : (N, H, W) ndarray, dtype of ``x``
     """
-    return np.mean(np.abs(x - x_hat.astype(x.dtype, copy=False)), axis=-1)  # e_p = mean_c |x - x_hat|  (Eq. 2)
+    return np.mean(np.abs(x - x_hat.astype(x.dtype, copy=False)), axis=-1)  # e_p = mean_c |x - x_hat|  (X2)
 
 
 def sensory_mask(error: np.ndarray, threshold: float) -> np.ndarray:
-    """Pixels whose prediction error exceeds the threshold, ``m_p = [e_p > t]`` (Eq. 3).
+    """Pixels whose prediction error exceeds the threshold, ``m_p = [e_p > t]`` (X3).
 
     Parameters
     ----------
@@ -143,11 +143,11 @@ def sensory_mask(error: np.ndarray, threshold: float) -> np.ndarray:
     -------
     mask : (N, H, W) ndarray of bool
     """
-    return error > threshold  # m_p = [e_p > t]  (Eq. 3)
+    return error > threshold  # m_p = [e_p > t]  (X3)
 
 
 def sensory_part(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Sensory part of a trace: ``2x - 1`` at masked pixels (all channels), 0 elsewhere (Eq. 4).
+    """Sensory part of a trace: ``2x - 1`` at masked pixels (all channels), 0 elsewhere (X4).
 
     Parameters
     ----------
@@ -158,11 +158,11 @@ def sensory_part(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     -------
     s : (N, H, W, C) ndarray in [-1, 1], dtype of ``x``
     """
-    return np.where(mask[..., None], 2 * x - 1, 0).astype(x.dtype, copy=False)  # s = m (2x - 1)  (Eq. 4)
+    return np.where(mask[..., None], 2 * x - 1, 0).astype(x.dtype, copy=False)  # s = m (2x - 1)  (X4)
 
 
 def make_traces(sensory: np.ndarray, latent: np.ndarray) -> np.ndarray:
-    """Hippocampal traces, the concatenation ``[vec(s); mu]`` (Eq. 5).
+    """Hippocampal traces, the concatenation ``[vec(s); mu]`` (X5).
 
     Parameters
     ----------
@@ -174,11 +174,11 @@ def make_traces(sensory: np.ndarray, latent: np.ndarray) -> np.ndarray:
     traces : (N, H*W*C + L) ndarray, dtype of ``sensory``
     """
     flat = sensory.reshape(len(sensory), -1)  # (N, H*W*C)
-    return np.concatenate([flat, latent.astype(sensory.dtype, copy=False)], axis=1)  # [vec(s); mu]  (Eq. 5)
+    return np.concatenate([flat, latent.astype(sensory.dtype, copy=False)], axis=1)  # [vec(s); mu]  (X5)
 
 
 def split_traces(traces: np.ndarray, image_shape: Tuple[int, int, int]) -> Tuple[np.ndarray, np.ndarray]:
-    """Split traces into sensory images and latents, inverse of :func:`make_traces` (Eq. 7).
+    """Split traces into sensory images and latents, inverse of :func:`make_traces` (X7).
 
     Parameters
     ----------
@@ -195,7 +195,7 @@ def split_traces(traces: np.ndarray, image_shape: Tuple[int, int, int]) -> Tuple
 
 
 def combine(sensory: np.ndarray, decoded: np.ndarray, tol: float = 0.01) -> np.ndarray:
-    """Hybrid recall: retrieved sensory element where ``|s| > tol``, else the decoded image (Eq. 9).
+    """Hybrid recall: retrieved sensory element where ``|s| > tol``, else the decoded image (X9).
 
     ``y = s`` where ``|s| > tol`` else ``2v - 1``, returned as ``(y + 1) / 2`` in [0, 1].
     The paper's code tests ``not np.isclose(s, 0, atol=1e-2)``, which is the same rule.
@@ -214,5 +214,5 @@ def combine(sensory: np.ndarray, decoded: np.ndarray, tol: float = 0.01) -> np.n
     """
     s = sensory
     v = decoded.astype(s.dtype, copy=False)
-    y = np.where(np.abs(s) > tol, s, 2 * v - 1)  # y = s if |s| > tau else 2v - 1  (Eq. 9)
+    y = np.where(np.abs(s) > tol, s, 2 * v - 1)  # y = s if |s| > tau else 2v - 1  (X9)
     return ((y + 1) / 2).astype(s.dtype, copy=False)  # back to [0, 1]

@@ -4,10 +4,10 @@ stage exposed (docs/paper-experiments.md, E12; Spens & Burgess 2024 [1]_).
 
 An experience ``x`` is encoded at error threshold ``t`` as a trace of two parts: the
 pixels the neocortical VAE predicts badly, kept verbatim ("sensory"), and the VAE's
-latent mean ("conceptual") (Eqs. 1-5, :mod:`refmem.hippocampus.traces`). Recall retrieves
-a trace from a partial cue in the Hopfield network (Eq. 6, ``refmem.hippocampus``) and
+latent mean ("conceptual") (X1-X5, :mod:`refmem.hippocampus.traces`). Recall retrieves
+a trace from a partial cue in the Hopfield network (X6, ``refmem.hippocampus``) and
 rebuilds the image from the retrieved sensory elements where there are any and from
-the decoded latent elsewhere (Eqs. 7-9). Equations: ``docs/extended.md``.
+the decoded latent elsewhere (X7-X9). Labels (X1)-(X9): ``docs/extended.md``.
 
 References
 ----------
@@ -32,7 +32,7 @@ __all__ = ["Encoding", "encode", "RecallResult", "ExtendedModel"]
 # ------------------------------------------------------------------------ encoding
 @dataclass
 class Encoding:
-    """Every stage of encoding a batch of experiences at one threshold (Eqs. 1-5).
+    """Every stage of encoding a batch of experiences at one threshold (X1-X5).
 
     Attributes
     ----------
@@ -63,7 +63,7 @@ class Encoding:
 
 def encode(x: np.ndarray, vae: Any, threshold: float, *, x_hat: Optional[np.ndarray] = None,
            mu: Optional[np.ndarray] = None, batch_size: int = 50) -> Encoding:
-    """Convert experiences (or cues) to trace format at error threshold ``t`` (Eqs. 1-5).
+    """Convert experiences (or cues) to trace format at error threshold ``t`` (X1-X5).
 
     Parameters
     ----------
@@ -95,7 +95,7 @@ def encode(x: np.ndarray, vae: Any, threshold: float, *, x_hat: Optional[np.ndar
 # -------------------------------------------------------------------------- recall
 @dataclass
 class RecallResult:
-    """Every stage of hybrid recall for a batch of cues (Eqs. 6-9).
+    """Every stage of hybrid recall for a batch of cues (X6-X9).
 
     Images are in [0, 1]; sensory parts are in [-1, 1] (0 = not stored; show them as
     ``(s + 1) / 2``, where unstored elements are grey). ``targets``, ``stimulus``,
@@ -160,7 +160,7 @@ class ExtendedModel:
     vae : refmem.neocortex.vae.VAE
         Trained (or, for structural tests, untrained) VAE.
     threshold : float, >= 0
-        Encoding error threshold ``t`` of Eq. (3).
+        Encoding error threshold ``t`` of (X3).
     beta : float, default 100
         Hopfield inverse temperature.
     normalize : bool, default True
@@ -168,7 +168,7 @@ class ExtendedModel:
     max_iter : int, default 5
         Hopfield updates per recall (stops early only at an exact fixed point).
     combine_tol : float, default 0.01
-        ``tau`` of Eq. (9).
+        ``tau`` of (X9).
     batch_size : int, default 50
         Images per VAE pass.
     """
@@ -196,7 +196,7 @@ class ExtendedModel:
 
     def encode(self, x: np.ndarray, *, x_hat: Optional[np.ndarray] = None,
                mu: Optional[np.ndarray] = None) -> Encoding:
-        """Trace format of ``x`` at this model's threshold (Eqs. 1-5); see :func:`encode`."""
+        """Trace format of ``x`` at this model's threshold (X1-X5); see :func:`encode`."""
         return encode(x, self.vae, self.threshold, x_hat=x_hat, mu=mu, batch_size=self.batch_size)
 
     def store(self, stimuli: np.ndarray, *, x_hat: Optional[np.ndarray] = None,
@@ -221,7 +221,7 @@ class ExtendedModel:
 
     def recall(self, cues: np.ndarray, *, targets: Optional[np.ndarray] = None,
                cue_x_hat: Optional[np.ndarray] = None, cue_mu: Optional[np.ndarray] = None) -> RecallResult:
-        """Hybrid recall from partial cues, every stage exposed (Eqs. 1-9).
+        """Hybrid recall from partial cues, every stage exposed (X1-X9).
 
         The cue is put in trace format with its *own* error mask (as the paper's code
         does), the Hopfield network runs at most ``max_iter`` updates, the retrieved
@@ -243,11 +243,11 @@ class ExtendedModel:
             raise ValueError("nothing stored: call store(stimuli) before recall")
         cue_enc = self.encode(cues, x_hat=cue_x_hat, mu=cue_mu)
         xi, info = self.hopfield.retrieve(cue_enc.traces, max_iter=self.max_iter, tol=0.0,
-                                          return_info=True)  # Eq. (6), <= max_iter updates
+                                          return_info=True)  # (X6), <= max_iter updates
         xi = np.asarray(xi, dtype=cue_enc.traces.dtype)
-        s_hat, z_hat = split_traces(xi, self.image_shape)  # Eq. (7)
-        v = vae_decode(self.vae, z_hat, self.batch_size)  # v = g(z_hat)  (Eq. 8)
-        out = combine(s_hat, v, self.combine_tol)  # Eq. (9)
+        s_hat, z_hat = split_traces(xi, self.image_shape)  # (X7)
+        v = vae_decode(self.vae, z_hat, self.batch_size)  # v = g(z_hat)  (X8)
+        out = combine(s_hat, v, self.combine_tol)  # (X9)
         res = RecallResult(cue=cue_enc.x, cue_sensory=cue_enc.sensory, cue_latent=cue_enc.mu,
                            retrieved_sensory=s_hat, retrieved_latent=z_hat, decoded=v, combined=out,
                            winner=np.asarray(info["winner"]).astype(np.int64),

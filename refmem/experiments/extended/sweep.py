@@ -1,16 +1,16 @@
 """Error-threshold sweep of the extended model (docs/paper-experiments.md, E13) and its statistics.
 
 For each encoding threshold the same stimuli are stored and recalled from the same cues
-(common random numbers: one fresh 10 % mask per item, shared by all thresholds; the
-paper draws a new mask for every threshold's run, which changes nothing when retrieval
-picks the cued item, see ``docs/extended.md``). Per item and threshold:
+(one 10 % mask per item, shared by all thresholds, as in the paper's code, which
+re-seeds its generator before it draws a cue's mask; see ``docs/extended.md``). Per item
+and threshold:
 
 =====  ==============================================================  ====================
- Eq.   quantity                                                        code
+ label quantity                                                        code
 =====  ==============================================================  ====================
- (10)  SSE = sum_pc (x_pc - y_pc)^2, y the final recall                :func:`sse`
- (11)  count = sum_pc [|x_pc - x_hat_pc| > t] (per channel, clean x)   :func:`channel_count`
- (12)  economy = (nnz(s) + L) / (H W C)                                :func:`summarize`
+ (X10) SSE = sum_pc (x_pc - y_pc)^2, y the final recall                :func:`sse`
+ (X11) count = sum_pc [|x_pc - x_hat_pc| > t] (per channel, clean x)   :func:`channel_count`
+ (X12) economy = (nnz(s) + L) / (H W C)                                :func:`summarize`
 =====  ==============================================================  ====================
 
 Statistics (means, SEM, Spearman correlations) come from :mod:`refmem.analysis.stats`.
@@ -111,7 +111,7 @@ def square_region_mask(image_size: int = 64, squares: Optional[Sequence] = None,
 
 # ------------------------------------------------------------------------- metrics
 def sse(x: np.ndarray, y: np.ndarray, region: Optional[np.ndarray] = None) -> np.ndarray:
-    """Per-image summed squared error ``sum_pc (x - y)^2`` (Eq. 10), in float64.
+    """Per-image summed squared error ``sum_pc (x - y)^2`` (X10), in float64.
 
     Parameters
     ----------
@@ -129,11 +129,11 @@ def sse(x: np.ndarray, y: np.ndarray, region: Optional[np.ndarray] = None) -> np
     if region is not None:
         region = check_array(region, "region", shape=x.shape[1:3], dtype_kind="b")
         d2 = d2 * region[None, :, :, None]
-    return d2.sum(axis=(1, 2, 3))  # SSE = sum_pc (x - y)^2  (Eq. 10)
+    return d2.sum(axis=(1, 2, 3))  # SSE = sum_pc (x - y)^2  (X10)
 
 
 def channel_count(x: np.ndarray, x_hat: np.ndarray, threshold: float) -> np.ndarray:
-    """The paper's count: channel-elements whose ``|x - x_hat|`` exceeds ``t`` (Eq. 11).
+    """The paper's count: channel-elements whose ``|x - x_hat|`` exceeds ``t`` (X11).
 
     Per channel on the clean stimulus, unlike the channel-averaged encoding mask.
 
@@ -149,7 +149,7 @@ def channel_count(x: np.ndarray, x_hat: np.ndarray, threshold: float) -> np.ndar
     t = check_threshold(threshold)
     x = check_float_array(x, "x", ndim=4)
     x_hat = check_float_array(x_hat, "x_hat", shape=x.shape)
-    return np.count_nonzero(np.abs(x - x_hat) > t, axis=(1, 2, 3)).astype(np.int64)  # Eq. (11)
+    return np.count_nonzero(np.abs(x - x_hat) > t, axis=(1, 2, 3)).astype(np.int64)  # (X11)
 
 
 # -------------------------------------------------------------------------- sweep
@@ -162,7 +162,7 @@ class SweepResult:
     thresholds : (T,) float ndarray, increasing
     sse, sse_in, sse_out : recall SSE against the clean stimulus: all, inside the
         squares, outside them
-    count : the paper's per-channel count (Eq. 11)
+    count : the paper's per-channel count (X11)
     stored : non-zero sensory elements of the stored trace
     correct : bool, retrieval winner == cued item
     max_weight : the winner's final attention weight
@@ -321,7 +321,7 @@ def summarize(sweep: SweepResult, sweep_thresholds: Optional[Iterable[float]] = 
 
     per = []
     for k, t in enumerate(sweep.thresholds):
-        economy = (sweep.stored[k] + sweep.latent_dim) / sweep.image_elements  # Eq. (12)
+        economy = (sweep.stored[k] + sweep.latent_dim) / sweep.image_elements  # (X12)
         row = {"threshold": float(t), "retrieval_accuracy": float(sweep.correct[k].mean()),
                "exact_retrieval": float((sweep.correct[k] & (sweep.max_weight[k] >= EXACT_WEIGHT)).mean()),
                "economy_mean": float(economy.mean()), "economy_sem": float(sem(economy))}
