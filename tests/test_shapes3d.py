@@ -41,7 +41,7 @@ def test_factor_constants():
 
 def test_index_known_formula():
     f, w, o, sc, sh, ori = 1, 2, 3, 4, 1, 5
-    want = ((((f * 10 + w) * 10 + o) * 8 + sc) * 4 + sh) * 15 + ori  # data.md A.1 / notebook get_index
+    want = ((((f * 10 + w) * 10 + o) * 8 + sc) * 4 + sh) * 15 + ori  # the dataset's factor order (notebook get_index)
     assert s3.factors_to_index([f, w, o, sc, sh, ori]) == want
     np.testing.assert_array_equal(s3.index_to_factors(want), [f, w, o, sc, sh, ori])
     np.testing.assert_array_equal(s3.index_to_factors(np.array([0, 1, 15, 479999])),
@@ -145,7 +145,7 @@ def test_shapes_differ():
             assert (masks[i] ^ masks[j]).sum() >= 60, (i, j)
     h = masks.any(axis=2).sum(axis=1)                              # object heights (rows)
     w = masks.any(axis=1).sum(axis=1)
-    assert h[3] > 1.7 * w[3]                                      # capsule about 2:1 (data.md A.2)
+    assert h[3] > 1.7 * w[3]                                      # capsule about 2:1
     assert abs(h[2] - w[2]) <= 2                                  # sphere round
 
 

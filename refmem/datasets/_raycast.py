@@ -1,4 +1,4 @@
-"""Vectorised NumPy ray caster for the Shapes3D-like scenes (data.md A.3).
+"""Vectorised NumPy ray caster for the Shapes3D-like scenes (docs/datasets-shapes3d.md).
 
 This private module computes the *geometry* of a scene: for every (super-sampled)
 pixel, which surface the primary ray hits (floor, wall, object or sky) and the light
@@ -15,7 +15,7 @@ vertical axis through the origin. Both lights are fixed in this frame.
 (``x_C = c x_R - s z_R``, ``z_C = s x_R + c z_R`` with ``c, s = cos theta, sin theta``).
 Walls and the object are axis-aligned in R; floor, bounding spheres and lights are
 rotation invariant or live in C. Vectors are ``(x, y, z)`` tuples of flat float32 arrays
-(about 3x faster than ``(N, 3)`` arrays, data.md A.3).
+(about 3x faster than ``(N, 3)`` arrays).
 
 Symbols: ``E`` camera position, ``d`` unit ray direction, ``t`` ray parameter
 (hit ``p = o + t d``), ``n`` unit surface normal, ``l`` unit direction to the lamp,
@@ -32,7 +32,7 @@ __all__ = ["cast", "camera_rays", "KIND_FLOOR", "KIND_WALL", "KIND_OBJECT", "KIN
 F32 = np.float32
 KIND_FLOOR, KIND_WALL, KIND_OBJECT, KIND_SKY = 0, 1, 2, 3
 
-# ----------------------------------------------------------------- parameter table (data.md A.3)
+# ----------------------------------------------------------------- parameter table
 FOCAL_PX_64 = 71.5            # focal length in pixels of a 64-px image (FOV ~ 48 deg)
 CAM_DIST, CAM_H, PITCH_DEG = 3.2, 1.05, 1.5
 ROOM_HALF, WALL_H = 3.9, 2.5  # square room, walls x = +-L and z = +-L, open top
@@ -310,7 +310,7 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
 
     Notes
     -----
-    Steps of data.md A.3: (1) primary rays of a pinhole camera, (2) nearest hit among
+    Steps: (1) primary rays of a pinhole camera, (2) nearest hit among
     floor y = 0, walls x, z = +-L (sky above ``WALL_H``) and the object (exact per shape,
     after a bounding-sphere prefilter), (3) shading
 

@@ -137,7 +137,7 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
                     ) -> Union[List[str], Tuple[List[str], np.ndarray]]:
     """Seeded synthetic "stories" with DRM theme structure (replaces ROCStories).
 
-    Per story (data.md C.3):
+    Per story (docs/datasets-digits-drm-transforms.md):
 
     1. a primary theme k, uniform over the 20 lists;
     2. m ~ U{n_theme} theme words drawn without replacement from the lure and its 15

@@ -3,7 +3,7 @@
 The real dataset [1]_ holds 480,000 images of 64x64x3, every combination of six factors
 exactly once. This module reproduces its factors, values and row order, and renders its
 own images with an analytic ray caster (:mod:`refmem.datasets._raycast`, specified in
-data.md A.3), so experiments need no network. :func:`load_h5` reads the real file when a
+docs/datasets-shapes3d.md), so experiments need no network. :func:`load_h5` reads the real file when a
 user has it, returning the same arrays.
 
 =============  ====  =============================================
@@ -202,7 +202,7 @@ def render(factors, image_size: int = 64, supersample: int = 2,
     """Render scenes for integer factor labels.
 
     The geometry (which surface each super-sampled pixel shows, and its light intensity)
-    is ray-cast by :func:`refmem.datasets._raycast.cast` (data.md A.3); each surface is
+    is ray-cast by :func:`refmem.datasets._raycast.cast` (docs/datasets-shapes3d.md); each surface is
     then coloured with its fully saturated hue, and ``supersample x supersample`` blocks
     are averaged (anti-aliasing).
 
@@ -367,7 +367,7 @@ DEMO_BASE = (0, 5, 7, 4, 0, 7)  # red floor, cyan wall, blue (hue 0.7) cube, sca
 
 
 def demo_grid(rng=0, image_size: int = 64, supersample: int = 2) -> np.ndarray:
-    """The 64 scenes of ``docs/img/shapes3d_grid.png`` (layout of data.md's target picture).
+    """The 64 scenes of ``docs/img/shapes3d_grid.png`` (the layout of the target picture in docs/datasets-shapes3d.md).
 
     Rows 1-2: 16 random scenes; rows 3-8: sweeps of floor hue, wall hue, object hue,
     scale, shape and orientation (8 steps each, evenly spread over the factor's values)
