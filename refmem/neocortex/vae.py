@@ -225,13 +225,13 @@ class VAE:
         x_hat, c_dec = self.decoder.forward(z, train=train, rng=gen)
         recon, d_x_hat = RECON_LOSSES[self.recon](x, x_hat)
         kl, d_mu_kl, d_lv_kl = kl_normal(mu, log_var, self.kl_reduction)
-        total = recon + self.kl_weight * kl  # negative ELBO as run: recon + w KL
+        total = recon + self.kl_weight * kl  # (V1) negative ELBO as run: recon + w KL
         if not np.isfinite(total):
             raise FloatingPointError(f"non-finite loss (recon={recon}, kl={kl})")
         if backward:
             w = self.dtype.type(self.kl_weight)
             dz = self.decoder.backward(d_x_hat, c_dec)
-            d_mu = dz + w * d_mu_kl  # dz/dμ = 1
+            d_mu = dz + w * d_mu_kl  # (V8) dz/dμ = 1
             d_lv = dz * eps * (np.exp(0.5 * log_var) * self.dtype.type(0.5)) + w * d_lv_kl  # dz/dlog σ² = ε σ / 2
             self.encoder.backward(d_mu, d_lv, c_enc)
         return {"total": total, "recon": recon, "kl": kl}

@@ -51,7 +51,7 @@ def _check_hyper(lr, beta1, beta2, eps) -> None:
 
 
 def _lr_t(lr: float, beta1: float, beta2: float, t: int) -> float:
-    return lr * np.sqrt(1.0 - beta2 ** t) / (1.0 - beta1 ** t)  # lr_t = lr sqrt(1-β2^t)/(1-β1^t)
+    return lr * np.sqrt(1.0 - beta2 ** t) / (1.0 - beta1 ** t)  # (V9) lr_t = lr sqrt(1-β2^t)/(1-β1^t)
 
 
 def _update(param, grad, m, v, v_hat, lr_t, beta1, beta2, eps) -> None:
@@ -59,18 +59,18 @@ def _update(param, grad, m, v, v_hat, lr_t, beta1, beta2, eps) -> None:
     dt = param.dtype.type
     tmp = np.multiply(grad, dt(1.0 - beta1), dtype=param.dtype)  # one scratch array, reused
     m *= dt(beta1)
-    m += tmp  # m <- β1 m + (1 - β1) g
+    m += tmp  # (V10) m <- β1 m + (1 - β1) g
     np.square(grad, out=tmp)
     tmp *= dt(1.0 - beta2)
     v *= dt(beta2)
-    v += tmp  # v <- β2 v + (1 - β2) g²
+    v += tmp  # (V11) v <- β2 v + (1 - β2) g²
     if v_hat is not None:
-        np.maximum(v_hat, v, out=v_hat)  # AMSGrad: v_hat <- max(v_hat, v)
+        np.maximum(v_hat, v, out=v_hat)  # (V12) AMSGrad: v_hat <- max(v_hat, v)
     np.sqrt(v if v_hat is None else v_hat, out=tmp)
     tmp += dt(eps)
     np.divide(m, tmp, out=tmp)
     tmp *= dt(lr_t)
-    param -= tmp  # θ <- θ - lr_t m / (sqrt(v) + ε)
+    param -= tmp  # (V13) θ <- θ - lr_t m / (sqrt(v) + ε)
 
 
 def adam_step(param, grad, state: Optional[dict] = None, *, lr: float = 1e-3,
