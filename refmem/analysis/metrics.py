@@ -27,6 +27,13 @@ def recon_error(x: np.ndarray, x_hat: np.ndarray) -> float:
     -------
     float
         The paper's reconstruction loss ``(1 / (N C)) Σ |x - x_hat|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((1, 2, 2, 3))
+    >>> recon_error(x, x + 0.5)   # 4 pixels, each with a channel-mean error of 0.5
+    2.0
     """
     return float(recon_l1_channel_mean(x, x_hat)[0])  # L = 1/(N C) Σ |x - x̂|
 

@@ -51,6 +51,13 @@ def mask_cue(pattern: Any, fraction: float, rng: Any = None) -> np.ndarray:
     -------
     (d,) or (Q, d) ndarray
         Same dtype as ``pattern`` (integers become float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cue = mask_cue(np.ones((2, 10)), 0.3, rng=0)
+    >>> (cue == 0).sum(axis=1)
+    array([3, 3])
     """
     out, k = _prepare(pattern, fraction)
     rng = as_rng(rng)
