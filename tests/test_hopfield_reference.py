@@ -15,28 +15,30 @@ def _draw(seed, n, d, q):
     return rng.uniform(-1, 1, (n, d)), rng.uniform(-2, 2, (q, d))
 
 
+def _case(case):
+    """Patterns X, states xi, the network storing X, and a chunk size, from one drawn case."""
+    seed, n, d, q, beta, normalize, chunk = case
+    X, xi = _draw(seed, n, d, q)
+    return X, xi, ModernHopfield(beta, normalize=normalize).store(X), chunk
+
+
 @settings(max_examples=60, deadline=None)
 @given(cases)
 def test_update_equals_reference(case):
-    seed, n, d, q, beta, normalize, chunk = case
-    X, xi = _draw(seed, n, d, q)
-    net = ModernHopfield(beta, normalize=normalize).store(X)
-    got = net.update(xi, chunk_size=chunk)
+    X, xi, net, chunk = _case(case)
     want = np.stack([update_reference(X, x, net.beta_eff) for x in xi])
     # rtol 1e-12 relative to the states' scale: BLAS and the plain matmul sum in different orders
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(X).max())
+    np.testing.assert_allclose(net.update(xi, chunk_size=chunk), want, rtol=1e-12,
+                               atol=1e-12 * np.abs(X).max())
 
 
 @settings(max_examples=60, deadline=None)
 @given(cases)
 def test_energy_equals_reference(case):
-    seed, n, d, q, beta, normalize, chunk = case
-    X, xi = _draw(seed, n, d, q)
-    net = ModernHopfield(beta, normalize=normalize).store(X)
-    got = net.energy(xi, chunk_size=chunk)
+    X, xi, net, chunk = _case(case)
     want = np.array([energy_reference(X, x, net.beta_eff) for x in xi])
-    scale = np.abs(want).max() + 0.5 * (xi * xi).sum(axis=1).max() + np.log(n) / net.beta_eff
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale)
+    scale = np.abs(want).max() + 0.5 * (xi * xi).sum(axis=1).max() + np.log(len(X)) / net.beta_eff
+    np.testing.assert_allclose(net.energy(xi, chunk_size=chunk), want, rtol=1e-12, atol=1e-12 * scale)
 
 
 def test_retrieve_equals_iterated_reference():
