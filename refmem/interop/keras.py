@@ -17,7 +17,7 @@ layers); the encoder's two heads are its last two dense layers, told apart by na
 (``mean``/``z_mean`` = μ, ``z_log_var`` = log σ²) or else by order (μ first). Every
 shape is checked against the architecture.
 
-Batch norm: refmem's as-run BN (paper.md 1.7) is ``γ (x - m)/sqrt(v + 1e-3) + β`` with
+Batch norm: refmem's as-run BN (docs/paper-experiments.md, 1.7) is ``γ (x - m)/sqrt(v + 1e-3) + β`` with
 the stored moving statistics, which the paper's training never updated (m = 0, v = 1
 in the released files). Files whose statistics are not (0, 1) were trained with batch
 statistics; they are refused unless ``bn_stats="load"``.
