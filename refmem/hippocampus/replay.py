@@ -26,13 +26,13 @@ def to_pattern(images: np.ndarray) -> np.ndarray:
     docs/paper-experiments.md, E1: ``x / 255 * 2 - 1``, flattened.
     """
     images = np.asarray(images)
-    return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # x -> 2x - 1
+    return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # (C1) x -> 2x - 1
 
 
 def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int]) -> np.ndarray:
     """Hopfield states back to images in [0, 1] (docs/paper-experiments.md, E1: ``(x + 1) / 2``, clipped)."""
     patterns = np.asarray(patterns)
-    x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # x -> (x + 1) / 2
+    x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # (C2) x -> clip((x + 1) / 2, 0, 1)
     return x.astype(patterns.dtype, copy=False).reshape((len(patterns),) + tuple(image_shape))
 
 
