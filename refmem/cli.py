@@ -20,6 +20,9 @@ __all__ = ["main", "EXPERIMENTS", "BENCHMARKS"]
 EXPERIMENTS = {
     "consolidation": "refmem.experiments.consolidation",
     "extended": "refmem.experiments.extended",
+    "prototypes": "refmem.experiments.prototypes",
+    "boundary": "refmem.experiments.boundary",
+    "carmichael": "refmem.experiments.carmichael",
 }
 
 #: benchmark name -> module exposing main(argv), DESCRIPTION
