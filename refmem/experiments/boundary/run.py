@@ -1,6 +1,6 @@
 """Boundary extension and contraction (paper.md E11), end to end: ``run(config, out_dir)``.
 
-1. The consolidated Shapes3D VAE (:func:`refmem.experiments.common.trained_vae`).
+1. The consolidated Shapes3D VAE (:func:`refmem.experiments.trained_vae.trained_vae`).
 2. Held-out cubes whose object hue differs from both the floor and the wall hue.
 3. For every zoom level z: zoom (edge-replicated pad for z < 100, crop for z > 100,
    bicubic resize back; the paper's uint8 pipeline), zero 10 % of the elements, recall
@@ -23,7 +23,8 @@ from refmem.config import config_to_dict
 from refmem.experiments.boundary import figures, report
 from refmem.experiments.boundary.config import PAPER_MEDIANS, BoundaryConfig, validate_config
 from refmem.experiments.boundary.criteria import CONTROL, CRITERIA, measures
-from refmem.experiments.common import trained_vae, versions
+from refmem.experiments.common import versions
+from refmem.experiments.trained_vae import trained_vae
 from refmem.experiments.criteria import controls_fail, count_passed, evaluate
 from refmem.progress import format_seconds, log
 

@@ -1,6 +1,6 @@
 """The Carmichael effect (paper.md E14), end to end: ``run(config, out_dir)``.
 
-1. The consolidated Shapes3D VAE (:func:`refmem.experiments.common.trained_vae`) and a
+1. The consolidated Shapes3D VAE (:func:`refmem.experiments.trained_vae.trained_vae`) and a
    shape probe (standardised RBF SVC) fitted on the latent means of rendered scenes.
 2. Four stimuli, one per shape, made ambiguous: Gaussian blur inside a disc around the
    object, then an opaque white square at a position seeded by the image's bytes.
@@ -27,7 +27,8 @@ from refmem.config import config_to_dict
 from refmem.experiments.carmichael import figures, report
 from refmem.experiments.carmichael.config import CarmichaelConfig, validate_config
 from refmem.experiments.carmichael.criteria import CRITERIA, NO_CONTEXT, VAE_ONLY, measures
-from refmem.experiments.common import trained_vae, versions
+from refmem.experiments.common import versions
+from refmem.experiments.trained_vae import trained_vae
 from refmem.experiments.criteria import controls_fail, count_passed, evaluate
 from refmem.progress import format_seconds, log
 

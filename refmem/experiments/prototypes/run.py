@@ -47,6 +47,15 @@ def split_digits(labels: np.ndarray, n_per_class: int, rng: Any) -> Dict[str, np
     return {"trained": np.sort(np.concatenate(trained)), "heldout": np.sort(np.concatenate(held))}
 
 
+def _training_loss(vae, name: str) -> None:
+    """Set the VAE's training loss: ``bce`` = summed BCE + KL, as mean BCE + KL / P (same
+    minimiser, gradients / P, which Adam's normalisation absorbs); ``l1`` = the paper's."""
+    if name == "bce":
+        vae.recon, vae.kl_weight = "bce", 1.0 / float(np.prod(vae.input_shape))
+    else:
+        vae.recon, vae.kl_weight = "l1_channel_mean", 1.0
+
+
 def _json_measures(m: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in m.items() if not isinstance(v, np.ndarray)}
 
@@ -102,12 +111,15 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
         vae = mnist_vae(cfg.latent_dim, rng=rngs["init"], dtype=np.float32)
         mem = x_all[split["trained"]]
         say(f"consolidating the MNIST VAE from replays of {len(mem)} digits ({cfg.epochs} epochs max) ...")
+        _training_loss(vae, cfg.train_loss)
         consolidation = consolidate_by_replay(
             vae, mem, rngs["consolidation"], beta=cfg.beta, normalize=cfg.normalize,
             max_iter=cfg.max_replay_iter, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
             patience=cfg.patience, log=say)
+        _training_loss(vae, "l1")  # the architecture's own loss settings, as load_vae rebuilds them
         vae.save(os.path.join(out_dir, "vae.npz"))
-        vae_info = {"source": f"consolidated here from Hopfield replays of {len(mem)} digits",
+        vae_info = {"source": f"consolidated here from Hopfield replays of {len(mem)} digits "
+                              f"(training loss: {cfg.train_loss})",
                     "path": os.path.join(out_dir, "vae.npz"), "trained": True,
                     "train_s": consolidation["replay_s"] + consolidation["train_s"]}
     primary = cfg.measure_on if cfg.measure_on != "auto" else ("heldout" if vae_info["trained"] else "all")
