@@ -60,7 +60,7 @@ def consolidate_by_replay(vae: Any, memories: Any, rng: Any = None, *, beta: flo
     epochs, batch_size, lr, amsgrad, patience
         VAE training (paper: 50, 32, 1e-3, True, 3).
     log : callable(str), optional
-        One line after replay and after training.
+        One line after replay, after every epoch and after training.
 
     Returns
     -------
@@ -87,8 +87,12 @@ def consolidate_by_replay(vae: Any, memories: Any, rng: Any = None, *, beta: flo
     say(f"replay: {n} events, {stats['fraction_converged']:.3f} converged to one memory, "
         f"{stats['distinct_memories']}/{len(x)} distinct memories ({t_replay:.1f}s)")
     t0 = time.perf_counter()
+    def epoch_line(epoch, logs, _vae):
+        say(f"epoch {epoch + 1}/{epochs}: loss {logs['loss']:.3f} (recon {logs['recon']:.3f}, KL {logs['kl']:.2f}) "
+            f"[{time.perf_counter() - t0:.0f}s]")
+
     hist = fit(vae, train_x, int(epochs), batch_size=batch_size, lr=lr, amsgrad=amsgrad, patience=patience,
-               epoch_seed=batch_seed)
+               epoch_seed=batch_seed, callbacks=[epoch_line])
     t_train = time.perf_counter() - t0
     if hist["loss"]:
         say(f"VAE trained on the replays: {hist['epochs']} epochs, loss {hist['loss'][0]:.1f} -> "
