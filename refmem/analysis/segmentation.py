@@ -88,7 +88,9 @@ def kmeans(points: Any, k: int = 5, rng: Any = None, *, attempts: int = 10, max_
     ``c_j = mean{x_i : label_i = j}`` until the largest centre shift is at most ``eps``
     or ``max_iter`` updates ran; an empty cluster takes the point farthest from its
     centre. The attempt with the smallest compactness ``sum_i ||x_i - c_{label_i}||^2``
-    wins. The attempts run together as arrays (same result as :func:`kmeans_reference`).
+    wins. The attempts run together as arrays, on the distinct points weighted by their
+    multiplicity (the same result as :func:`kmeans_reference`, except that when two
+    clusters are empty at once they cannot both take copies of the same point).
 
     Parameters
     ----------
@@ -111,30 +113,34 @@ def kmeans(points: Any, k: int = 5, rng: Any = None, *, attempts: int = 10, max_
     eps2 = check_positive(eps, "eps", allow_zero=True) ** 2
     x = _check_points(points, k).astype(np.float64)
     c = _random_centres(x, k, attempts, as_rng(rng))  # (A, k, D)
+    # equal points always share a cluster: cluster the distinct points, weighted by their counts
+    u, inv, w = np.unique(x, axis=0, return_inverse=True, return_counts=True)
+    inv, w = inv.reshape(-1), w.astype(np.float64)
+    u2 = np.einsum("nd,nd->n", u, u)
     active = np.ones(attempts, bool)
     for _ in range(max_iter):
-        d2 = _sq_dist(x, c)
-        labels, _ = _nearest(d2)  # (A, N): nearest centre
-        new = c.copy()
-        counts = np.zeros((attempts, k))
+        run = np.flatnonzero(active)  # converged attempts are left alone
+        ca = c[run]
+        d2 = _sq_dist(u, ca)
+        labels, _ = _nearest(d2)  # (a, U): nearest centre
+        new = ca.copy()
+        counts = np.zeros((len(run), k))
         for j in range(k):
-            member = (labels == j).astype(np.float64)  # (A, N)
+            member = (labels == j) * w  # (a, U): weight of the points in cluster j
             counts[:, j] = member.sum(axis=1)
-            sums = member @ x  # (A, D)
             ok = counts[:, j] > 0
-            new[ok, j] = sums[ok] / counts[ok, j][:, None]  # c_j = mean of its points
-        for a in np.flatnonzero(np.any(counts == 0, axis=1) & active):
-            full = d2[a].T + np.einsum("nd,nd->n", x, x)[:, None]
-            _fix_empty(x, labels[a:a + 1], new[a:a + 1], full[None])
-        shift = np.max(np.sum((new - c) ** 2, axis=2), axis=1)  # largest squared centre shift
-        c = np.where(active[:, None, None], new, c)
-        active &= shift > eps2
+            new[ok, j] = (member[ok] @ u) / counts[ok, j][:, None]  # c_j = mean of its points
+        for a in np.flatnonzero(np.any(counts == 0, axis=1)):
+            _fix_empty(u, labels[a:a + 1], new[a:a + 1], (d2[a].T + u2[:, None])[None])
+        shift = np.max(np.sum((new - ca) ** 2, axis=2), axis=1)  # largest squared centre shift
+        c[run] = new
+        active[run] = shift > eps2
         if not active.any():
             break
-    labels, best = _nearest(_sq_dist(x, c))
-    comp = np.maximum(best + np.einsum("nd,nd->n", x, x)[None, :], 0).sum(axis=1)  # sum |x - c_label|^2
+    labels, best = _nearest(_sq_dist(u, c))
+    comp = (np.maximum(best + u2[None, :], 0) * w).sum(axis=1)  # sum_i |x_i - c_label(i)|^2
     a = int(np.argmin(comp))
-    return c[a], labels[a], float(comp[a])
+    return c[a], labels[a][inv], float(comp[a])
 
 
 def kmeans_reference(points: Any, k: int = 5, rng: Any = None, *, attempts: int = 10, max_iter: int = 100,
