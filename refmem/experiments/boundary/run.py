@@ -7,7 +7,8 @@
    ``decode(mu(cue))``.
 4. Object height in the middle column of the zoomed clean input and of the recall
    (k-means colour segmentation, :func:`refmem.analysis.segmentation.object_height`);
-   change = (h_out - h_in) / h_in. The identity control measures the noisy cue itself.
+   change = (h_out - h_in) / h_in. The identity control measures the zoomed input again
+   (fresh k-means draws); a second identity returns the noisy cue itself.
 5. ``results.json``, ``report.md`` and the figures.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from refmem._utils import as_rng, save_json, spawn_rngs
 from refmem.config import config_to_dict
 from refmem.experiments.boundary import figures, report
 from refmem.experiments.boundary.config import PAPER_MEDIANS, BoundaryConfig, validate_config
-from refmem.experiments.boundary.criteria import CONTROL, CRITERIA, measures
+from refmem.experiments.boundary.criteria import CONTROL, CRITERIA, NOISY, measures
 from refmem.experiments.common import versions
 from refmem.experiments.trained_vae import trained_vae
 from refmem.experiments.criteria import controls_fail, count_passed, evaluate
@@ -105,7 +106,8 @@ def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     x, labels = held_out_cubes(cfg.n_images, rngs["scenes"], cfg.supersample)
     zooms = sorted(int(z) for z in cfg.zoom_levels)
     n_ctrl = cfg.n_images if cfg.n_control is None else min(cfg.n_control, cfg.n_images)
-    h_in, h_out, h_ctrl = (np.zeros((len(zooms), n), np.int64) for n in (cfg.n_images, cfg.n_images, n_ctrl))
+    h_in, h_out, h_ctrl, h_noisy = (np.zeros((len(zooms), n), np.int64)
+                                    for n in (cfg.n_images, cfg.n_images, n_ctrl, n_ctrl))
     examples = []
     t0 = time.perf_counter()
     for k, z in enumerate(zooms):
@@ -114,19 +116,21 @@ def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
         recall = reconstruct(vae, cue)  # decode(mu(cue))
         h_in[k] = heights(zoomed, rngs["kmeans"], cfg)
         h_out[k] = heights(recall, rngs["kmeans"], cfg)
-        h_ctrl[k] = heights(cue[:n_ctrl], rngs["kmeans"], cfg)  # identity: the recall is the cue
+        h_ctrl[k] = heights(zoomed[:n_ctrl], rngs["kmeans"], cfg)  # identity: the recall is the input
+        h_noisy[k] = heights(cue[:n_ctrl], rngs["kmeans"], cfg)  # ... or the noisy cue itself
         examples.append((zoomed[0], cue[0], recall[0]))
         med = np.median(size_change(h_in[k], h_out[k]))
         say(f"zoom {z}%: median change {med:+.3f} ({format_seconds(time.perf_counter() - t0)} elapsed)")
     t_measure = time.perf_counter() - t0
     change = size_change(h_in, h_out)
     m = measures(zooms, change)
-    ctrl = measures(zooms, size_change(h_in[:, :n_ctrl], h_ctrl))
-    rows = evaluate(CRITERIA, m, {CONTROL: ctrl})
+    controls = {CONTROL: measures(zooms, size_change(h_in[:, :n_ctrl], h_ctrl)),
+                NOISY: measures(zooms, size_change(h_in[:, :n_ctrl], h_noisy))}
+    rows = evaluate(CRITERIA, m, controls)
     passed, total = count_passed(rows)
     written, skipped = figures.write_figures(out_dir, zooms, change, x[0], examples)
     res = {"experiment": "boundary", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "vae": vae_info, "measures": m, "controls": {CONTROL: ctrl}, "criteria": rows,
+           "vae": vae_info, "measures": m, "controls": controls, "criteria": rows,
            "passed": passed == total, "controls_fail": controls_fail(rows),
            "paper_medians": {str(k): v for k, v in PAPER_MEDIANS.items()},
            "n_zero_input_height": int(np.sum(h_in == 0)), "n_control": n_ctrl,
