@@ -5,6 +5,8 @@ because NumPy kernels vary in speed on shared 2-core machines.
 """
 import os
 
+import pytest
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -16,3 +18,13 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("refmem")
+
+
+@pytest.fixture(scope="session")
+def small_shapes3d_vae_path(tmp_path_factory):
+    """A saved, untrained Shapes3D VAE with narrow convolutions (fast smoke runs with --vae)."""
+    from refmem.neocortex import shapes3d_vae
+
+    path = str(tmp_path_factory.mktemp("vae") / "small_shapes3d_vae.npz")
+    shapes3d_vae(rng=0, widths=(8, 8, 16, 16)).save(path)
+    return path

@@ -3,12 +3,10 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from refmem.experiments.boundary import CONFIGS, CRITERIA, PAPER_MEDIANS, main, measures
 from refmem.experiments.boundary.run import held_out_cubes
 from refmem.experiments.criteria import evaluate
-from refmem.neocortex import shapes3d_vae
 
 ZOOMS = [80, 85, 90, 95, 100, 105, 110, 115, 120]
 
@@ -38,16 +36,9 @@ def test_held_out_cubes_condition():
     assert len({tuple(r) for r in lab}) == 12
 
 
-@pytest.fixture(scope="module")
-def vae_path(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("vae") / "vae.npz")
-    shapes3d_vae(rng=0, widths=(8, 8, 16, 16)).save(path)
-    return path
-
-
-def test_tiny_run_writes_outputs(tmp_path, vae_path):
+def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
     out = str(tmp_path / "run")
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", out, "--quiet", "--set", "n_images=3"]) == 0
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", out, "--quiet", "--set", "n_images=3"]) == 0
     res = json.load(open(os.path.join(out, "results.json")))
     assert res["per_image"]["zoom"] == [80, 100, 120] and len(res["per_image"]["h_in"][0]) == 3
     assert {r["id"] for r in res["criteria"]} == {"E11a", "E11b", "E11c", "E11d"}
@@ -56,9 +47,9 @@ def test_tiny_run_writes_outputs(tmp_path, vae_path):
         assert os.path.isfile(os.path.join(out, f))
 
 
-def test_bad_input(tmp_path, capsys, vae_path):
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "zoom_levels=[90,110]"]) == 2
+def test_bad_input(tmp_path, capsys, small_shapes3d_vae_path):
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "zoom_levels=[90,110]"]) == 2
     assert "zoom_levels" in capsys.readouterr().err
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "n_images=0"]) == 2
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "n_images=0"]) == 2
     assert main(["--config", "tiny", "--vae", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
     assert set(CONFIGS) == {"quick", "paper", "tiny"}

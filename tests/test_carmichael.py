@@ -3,12 +3,10 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from refmem.experiments.carmichael import CONFIGS, CRITERIA, main, make_stimuli, measures, square_position
 from refmem.experiments.carmichael.criteria import NO_CONTEXT, VAE_ONLY
 from refmem.experiments.criteria import evaluate
-from refmem.neocortex import shapes3d_vae
 
 CTX = (0, 2)
 
@@ -48,16 +46,9 @@ def test_stimuli():
     assert not np.allclose(st["stimuli"][0], st["clean"][0])
 
 
-@pytest.fixture(scope="module")
-def vae_path(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("vae") / "vae.npz")
-    shapes3d_vae(rng=0, widths=(8, 8, 16, 16)).save(path)
-    return path
-
-
-def test_tiny_run_writes_outputs(tmp_path, vae_path):
+def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
     out = str(tmp_path / "run")
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", out, "--quiet"]) == 0
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", out, "--quiet"]) == 0
     res = json.load(open(os.path.join(out, "results.json")))
     assert {r["id"] for r in res["criteria"]} == {"E14a", "E14b", "E14c"}
     assert set(res["predicted"]) >= {"stimuli", "no_context", "0", "2"}
@@ -65,8 +56,8 @@ def test_tiny_run_writes_outputs(tmp_path, vae_path):
         assert os.path.isfile(os.path.join(out, f))
 
 
-def test_bad_input(tmp_path, capsys, vae_path):
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "contexts=[0,0]"]) == 2
+def test_bad_input(tmp_path, capsys, small_shapes3d_vae_path):
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "contexts=[0,0]"]) == 2
     assert "contexts" in capsys.readouterr().err
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "scale=9"]) == 2
+    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "scale=9"]) == 2
     assert set(CONFIGS) == {"quick", "paper", "tiny"}

@@ -14,7 +14,7 @@ def test_replays_train_the_vae_deterministically():
     x = _digits()
     a, b = mnist_vae(rng=0), mnist_vae(rng=0)
     ra = consolidate_by_replay(a, x, rng=5, epochs=1, batch_size=3, n_replay=9)
-    rb = consolidate_by_replay(b, x, rng=5, epochs=1, batch_size=3, n_replay=9)
+    consolidate_by_replay(b, x, rng=5, epochs=1, batch_size=3, n_replay=9)
     assert ra["replay"]["n_replay"] == 9 and ra["replay"]["n_memories"] == 6
     assert ra["replay"]["fraction_converged"] == 1.0  # random images are far apart: one memory each
     for k, v in a.get_state().items():

@@ -40,11 +40,8 @@ def _check_labeled(images: Any, labels: Any, name: str = "images") -> tuple:
     return x.reshape(len(x), -1).astype(np.float64), y.astype(np.int64)
 
 
-def class_means(images: Any, labels: Any, classes: Optional[Any] = None) -> np.ndarray:
-    """Mean image of each class: ``m[c] = mean_{i: y_i = c} x_i``, shape (K, P) flattened.
-
-    ``classes`` (default: the sorted distinct labels) fixes the row order.
-    """
+def _per_class(images: Any, labels: Any, classes: Optional[Any], stat) -> np.ndarray:
+    """(K, P): ``stat`` of each class's (n_c, P) rows, classes in ``classes`` order."""
     x, y = _check_labeled(images, labels)
     classes = np.unique(y) if classes is None else np.asarray(classes)
     out = np.empty((len(classes), x.shape[1]))
@@ -52,8 +49,16 @@ def class_means(images: Any, labels: Any, classes: Optional[Any] = None) -> np.n
         member = y == c
         if not member.any():
             raise ValueError(f"class {c} has no images")
-        out[k] = x[member].mean(axis=0)
+        out[k] = stat(x[member])
     return out
+
+
+def class_means(images: Any, labels: Any, classes: Optional[Any] = None) -> np.ndarray:
+    """Mean image of each class: ``m[c] = mean_{i: y_i = c} x_i``, shape (K, P) flattened.
+
+    ``classes`` (default: the sorted distinct labels) fixes the row order.
+    """
+    return _per_class(images, labels, classes, lambda v: v.mean(axis=0))  # m_c = mean_{i in c} x_i
 
 
 def class_pixel_variance(images: Any, labels: Any, classes: Optional[Any] = None) -> np.ndarray:
@@ -72,15 +77,7 @@ def class_pixel_variance(images: Any, labels: Any, classes: Optional[Any] = None
     (K, P) float64 ndarray
         ``v[c, p] = mean_{i in c} (x_ip - m_cp)^2``.
     """
-    x, y = _check_labeled(images, labels)
-    classes = np.unique(y) if classes is None else np.asarray(classes)
-    out = np.empty((len(classes), x.shape[1]))
-    for k, c in enumerate(classes):
-        member = y == c
-        if not member.any():
-            raise ValueError(f"class {c} has no images")
-        out[k] = x[member].var(axis=0)  # ddof = 0: population variance
-    return out
+    return _per_class(images, labels, classes, lambda v: v.var(axis=0))  # ddof = 0: population variance
 
 
 def paired_test(before: Any, after: Any, confidence: float = 0.95) -> Dict[str, float]:

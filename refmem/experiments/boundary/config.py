@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from refmem._utils import check_int
+
 from refmem.datasets.transforms import PAPER_ZOOM_LEVELS
 
 __all__ = ["BoundaryConfig", "CONFIGS", "validate_config", "PAPER_MEDIANS"]
@@ -70,9 +72,7 @@ def validate_config(cfg: BoundaryConfig) -> BoundaryConfig:
     if not isinstance(cfg, BoundaryConfig):
         raise TypeError(f"expected a BoundaryConfig, got {type(cfg).__name__}")
     for name in ("n_images", "k", "attempts", "max_iter", "supersample"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_int(getattr(cfg, name), name, minimum=1)
     z = list(cfg.zoom_levels)
     if len(set(z)) != len(z) or 100 not in z or min(z) >= 100 or max(z) <= 100 or min(z) <= 0:
         raise ValueError(f"zoom_levels must be distinct positive percentages including 100 and levels on "

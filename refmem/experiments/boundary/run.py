@@ -19,14 +19,14 @@ from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import as_rng, save_json, spawn_rngs
+from refmem._utils import as_rng, spawn_rngs
 from refmem.config import config_to_dict
 from refmem.experiments.boundary import figures, report
 from refmem.experiments.boundary.config import PAPER_MEDIANS, BoundaryConfig, validate_config
 from refmem.experiments.boundary.criteria import CONTROL, CRITERIA, NOISY, measures
 from refmem.experiments.common import versions
-from refmem.experiments.trained_vae import trained_vae
-from refmem.experiments.criteria import controls_fail, count_passed, evaluate
+from refmem.experiments.criteria import evaluate
+from refmem.experiments.runner import finish, run_vae
 from refmem.progress import format_seconds, log
 
 __all__ = ["run", "held_out_cubes", "heights", "STREAMS", "STREAM_ENTROPY"]
@@ -69,24 +69,12 @@ def heights(images: np.ndarray, rng: Any, cfg: BoundaryConfig) -> np.ndarray:
 
 def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Optional[str] = None,
         preset: str = "custom", quiet: bool = False, say: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
-    """Run the boundary-extension experiment and write its outputs into ``out_dir``.
+    """Run the boundary-extension experiment with ``config`` (BoundaryConfig); write its outputs into ``out_dir``.
 
-    Parameters
-    ----------
-    config : BoundaryConfig
-    out_dir : str
-    vae : refmem.neocortex.vae.VAE, optional
-        Use this Shapes3D VAE (takes precedence over ``vae_path``).
-    vae_path : str, optional
-        Load the VAE from this file; without ``vae`` or ``vae_path`` the consolidated VAE
-        of ``config.vae_preset`` is used (trained once into the user cache).
-    preset : str
-    quiet : bool
-
-    Returns
-    -------
-    dict
-        The content of ``results.json``.
+    The VAE is ``vae`` if given, else the file ``vae_path``, else the consolidated VAE of
+    ``config.vae_preset`` (:func:`refmem.experiments.runner.run_vae`); ``preset`` is the
+    name recorded in the report; ``quiet`` silences the progress lines (``say`` receives
+    them otherwise). Returns the content of ``results.json``.
     """
     from refmem.datasets.transforms import noise, zoom
     from refmem.analysis.segmentation import size_change
@@ -94,14 +82,9 @@ def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
 
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (say or (lambda s: log("boundary: " + s)))
-    os.makedirs(out_dir, exist_ok=True)
     t_all = time.perf_counter()
-    if vae is not None:
-        vae_info = {"source": "given in memory", "path": None, "trained": False, "train_s": 0.0}
-    else:
-        vae, vae_info = trained_vae(cfg.vae_preset, cfg.seed, vae_path, say=say, quiet=quiet)
-    if tuple(vae.input_shape) != (64, 64, 3):
-        raise ValueError(f"the VAE must take 64x64x3 scenes, got input shape {tuple(vae.input_shape)}")
+    vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (64, 64, 3), say, quiet)
+    os.makedirs(out_dir, exist_ok=True)
     rngs = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     x, labels = held_out_cubes(cfg.n_images, rngs["scenes"], cfg.supersample)
     zooms = sorted(int(z) for z in cfg.zoom_levels)
@@ -127,19 +110,13 @@ def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     controls = {CONTROL: measures(zooms, size_change(h_in[:, :n_ctrl], h_ctrl)),
                 NOISY: measures(zooms, size_change(h_in[:, :n_ctrl], h_noisy))}
     rows = evaluate(CRITERIA, m, controls)
-    passed, total = count_passed(rows)
     written, skipped = figures.write_figures(out_dir, zooms, change, x[0], examples)
     res = {"experiment": "boundary", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "vae": vae_info, "measures": m, "controls": controls, "criteria": rows,
-           "passed": passed == total, "controls_fail": controls_fail(rows),
+           "vae": vae_info, "measures": m, "controls": controls,
            "paper_medians": {str(k): v for k, v in PAPER_MEDIANS.items()},
            "n_zero_input_height": int(np.sum(h_in == 0)), "n_control": n_ctrl,
            "per_image": {"zoom": zooms, "h_in": h_in.tolist(), "h_out": h_out.tolist(), "labels": labels.tolist()},
            "figures": written, "skipped_figures": skipped,
            "timings": {"vae_s": vae_info["train_s"], "measure_s": t_measure,
                        "total_s": time.perf_counter() - t_all}}
-    save_json(os.path.join(out_dir, "results.json"), res)
-    report.write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"{passed}/{total} criteria pass; controls {'fail (as they must)' if res['controls_fail'] else 'PASS'}; "
-        f"done in {format_seconds(res['timings']['total_s'])}; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish(out_dir, res, rows, report.write_report, say)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
+from refmem._utils import check_int
+
 __all__ = ["CarmichaelConfig", "CONFIGS", "validate_config"]
 
 
@@ -77,15 +79,12 @@ def validate_config(cfg: CarmichaelConfig) -> CarmichaelConfig:
     if not isinstance(cfg, CarmichaelConfig):
         raise TypeError(f"expected a CarmichaelConfig, got {type(cfg).__name__}")
     for name, size in (("floor_hue", 10), ("wall_hue", 10), ("object_hue", 10), ("scale", 8), ("orientation", 15)):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < size:
-            raise ValueError(f"{name} must be a factor index in [0, {size}), got {v!r}")
+        if check_int(getattr(cfg, name), name, minimum=0) >= size:
+            raise ValueError(f"{name} must be a factor index in [0, {size}), got {getattr(cfg, name)!r}")
     if len(cfg.contexts) != 2 or len(set(cfg.contexts)) != 2 or any(c not in (0, 1, 2, 3) for c in cfg.contexts):
         raise ValueError(f"contexts must be two different shapes in 0-3, got {list(cfg.contexts)}")
     for name in ("max_iter", "square_size", "probe_fit", "probe_test"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_int(getattr(cfg, name), name, minimum=1)
     if not 1 <= cfg.min_matches <= 4:
         raise ValueError(f"min_matches must lie in [1, 4], got {cfg.min_matches!r}")
     if not (cfg.beta > 0 and cfg.threshold >= 0 and cfg.combine_tol >= 0 and cfg.blur_sigma >= 0

@@ -22,14 +22,14 @@ from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import save_json, spawn_rngs
+from refmem._utils import spawn_rngs
 from refmem.config import config_to_dict
 from refmem.experiments.carmichael import figures, report
 from refmem.experiments.carmichael.config import CarmichaelConfig, validate_config
 from refmem.experiments.carmichael.criteria import CRITERIA, NO_CONTEXT, VAE_ONLY, measures
 from refmem.experiments.common import versions
-from refmem.experiments.trained_vae import trained_vae
-from refmem.experiments.criteria import controls_fail, count_passed, evaluate
+from refmem.experiments.criteria import evaluate
+from refmem.experiments.runner import finish, run_vae
 from refmem.progress import format_seconds, log
 
 __all__ = ["run", "make_stimuli", "square_position", "STREAMS", "STREAM_ENTROPY"]
@@ -93,24 +93,11 @@ def _recall(vae, cfg, stimuli, x_hat, latents, cues):
 
 def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Optional[str] = None,
         preset: str = "custom", quiet: bool = False, say: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
-    """Run the Carmichael experiment and write its outputs into ``out_dir``.
+    """Store the ambiguous stimuli under each context, recall them, write ``out_dir``.
 
-    Parameters
-    ----------
-    config : CarmichaelConfig
-    out_dir : str
-    vae : refmem.neocortex.vae.VAE, optional
-        Use this Shapes3D VAE (takes precedence over ``vae_path``).
-    vae_path : str, optional
-        Load the VAE from this file; without ``vae`` or ``vae_path`` the consolidated VAE
-        of ``config.vae_preset`` is used (trained once into the user cache).
-    preset : str
-    quiet : bool
-
-    Returns
-    -------
-    dict
-        The content of ``results.json``.
+    ``config`` is a :class:`CarmichaelConfig`. The Shapes3D VAE: ``vae``, or the one saved
+    at ``vae_path``, or (neither given) the cached consolidation VAE of
+    ``config.vae_preset``. Returns what ``results.json`` holds.
     """
     from refmem.analysis.decoding import fit_probe
     from refmem.datasets import shapes3d
@@ -118,16 +105,11 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
     from refmem.hippocampus.traces import vae_forward
     from refmem.neocortex.recall import encode_mu
 
+    t_all = time.perf_counter()
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (say or (lambda s: log("carmichael: " + s)))
+    vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (64, 64, 3), say, quiet)
     os.makedirs(out_dir, exist_ok=True)
-    t_all = time.perf_counter()
-    if vae is not None:
-        vae_info = {"source": "given in memory", "path": None, "trained": False, "train_s": 0.0}
-    else:
-        vae, vae_info = trained_vae(cfg.vae_preset, cfg.seed, vae_path, say=say, quiet=quiet)
-    if tuple(vae.input_shape) != (64, 64, 3):
-        raise ValueError(f"the VAE must take 64x64x3 scenes, got input shape {tuple(vae.input_shape)}")
     rngs = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t0 = time.perf_counter()
     scenes, labels = shapes3d.sample(cfg.probe_fit + cfg.probe_test, rngs["probe"])
@@ -165,11 +147,9 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
                         {c: shape_of(results[c].decoded) for c in cfg.contexts}, x, st["squares"], cfg.contexts)
     controls = {NO_CONTEXT: ctrl_none, VAE_ONLY: ctrl_vae}
     rows = evaluate(CRITERIA, m, controls)
-    passed, total = count_passed(rows)
     written = figures.write_figures(out_dir, st, cues, ctx_images, recalls, own.combined, cfg.contexts)
     res = {"experiment": "carmichael", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "vae": vae_info, "probe_accuracy": probe_acc, "measures": m, "controls": controls, "criteria": rows,
-           "passed": passed == total, "controls_fail": controls_fail(rows),
+           "vae": vae_info, "probe_accuracy": probe_acc, "measures": m, "controls": controls,
            "stimulus_shape": st["labels"][:, shapes3d.SHAPE].tolist(),
            "square_positions": st["positions"].tolist(),
            "predicted": {"stimuli": shape_of(x).tolist(), "clean": shape_of(st["clean"]).tolist(),
@@ -180,8 +160,4 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
                               for c in cfg.contexts[:1]},
            "figures": written, "skipped_figures": [],
            "timings": {"vae_s": vae_info["train_s"], "total_s": time.perf_counter() - t_all}}
-    save_json(os.path.join(out_dir, "results.json"), res)
-    report.write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"{passed}/{total} criteria pass; controls {'fail (as they must)' if res['controls_fail'] else 'PASS'}; "
-        f"done in {format_seconds(res['timings']['total_s'])}; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish(out_dir, res, rows, report.write_report, say)

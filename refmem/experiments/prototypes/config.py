@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from refmem._utils import check_int
+
 __all__ = ["PrototypesConfig", "CONFIGS", "validate_config", "MEASURE_SETS"]
 
 #: the digit sets the statistics are computed on
@@ -70,11 +72,8 @@ def validate_config(cfg: PrototypesConfig) -> PrototypesConfig:
     if not isinstance(cfg, PrototypesConfig):
         raise TypeError(f"expected a PrototypesConfig, got {type(cfg).__name__}")
     for name in ("max_replay_iter", "batch_size", "latent_dim", "n_examples"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, int) or cfg.epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {cfg.epochs!r}")
+        check_int(getattr(cfg, name), name, minimum=1)
+    check_int(cfg.epochs, "epochs", minimum=0)
     if not isinstance(cfg.n_per_class, int) or not 4 <= cfg.n_per_class <= 500:
         raise ValueError(f"n_per_class must be an integer in [4, 500] (shipped digits per class), "
                          f"got {cfg.n_per_class!r}")

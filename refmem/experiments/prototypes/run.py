@@ -18,14 +18,15 @@ from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import save_json, spawn_rngs
+from refmem._utils import spawn_rngs
 from refmem.config import config_to_dict
 from refmem.experiments.common import versions
-from refmem.experiments.criteria import controls_fail, count_passed, evaluate
+from refmem.experiments.criteria import evaluate
+from refmem.experiments.runner import finish, run_vae
 from refmem.experiments.prototypes import figures, report
 from refmem.experiments.prototypes.config import MEASURE_SETS, PrototypesConfig, validate_config
 from refmem.experiments.prototypes.criteria import CONTROL, CRITERIA, UNTRAINED, measures
-from refmem.progress import format_seconds, log
+from refmem.progress import log
 
 __all__ = ["run", "split_digits", "STREAMS"]
 
@@ -83,7 +84,7 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
         The content of ``results.json``.
     """
     from refmem.datasets import digits
-    from refmem.neocortex import load_vae, mnist_vae
+    from refmem.neocortex import mnist_vae
     from refmem.neocortex.recall import reconstruct
     from refmem.systems.replay_training import consolidate_by_replay
 
@@ -99,14 +100,7 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
             "all": np.sort(np.concatenate([split["trained"], split["heldout"]]))}
     consolidation = None
     if vae is not None or vae_path is not None:
-        if vae is None:
-            if not os.path.isfile(vae_path):
-                raise ValueError(f"--vae {vae_path!r}: no such file")
-            vae = load_vae(vae_path)
-        vae_info = {"source": "given in memory" if vae_path is None else f"loaded from {vae_path}",
-                    "path": vae_path, "trained": False, "train_s": 0.0}
-        if tuple(vae.input_shape) != (28, 28, 1):
-            raise ValueError(f"the VAE must take 28x28x1 digits, got input shape {tuple(vae.input_shape)}")
+        vae, vae_info = run_vae(vae, vae_path, "", cfg.seed, (28, 28, 1), say, quiet)
     else:
         vae = mnist_vae(cfg.latent_dim, rng=rngs["init"], dtype=np.float32)
         mem = x_all[split["trained"]]
@@ -141,14 +135,12 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
                 UNTRAINED: _json_measures(measures(x_all[i], reconstruct(
                     mnist_vae(vae.latent_dim, rng=spawn_rngs(cfg.seed, STREAMS)["init"]), x_all[i]), labels[i]))}
     rows = evaluate(CRITERIA, per_set[primary], controls)
-    passed, total = count_passed(rows)
     t0 = time.perf_counter()
     written, skipped = figures.write_figures(out_dir, arrays[primary], x_all, recalls, labels, sets[primary],
                                              cfg.n_examples)
     t_fig = time.perf_counter() - t0
     res = {"experiment": "prototypes", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
            "vae": vae_info, "measured_on": primary, "sets": per_set, "controls": controls,
-           "criteria": rows, "passed": passed == total, "controls_fail": controls_fail(rows),
            "consolidation": None if consolidation is None else {
                "replay": consolidation["replay"], "history": consolidation["history"],
                "replay_s": consolidation["replay_s"], "train_s": consolidation["train_s"]},
@@ -156,8 +148,4 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
            "figures": written, "skipped_figures": skipped,
            "timings": {"vae_s": vae_info["train_s"], "recall_s": t_recall, "figures_s": t_fig,
                        "total_s": time.perf_counter() - t_all}}
-    save_json(os.path.join(out_dir, "results.json"), res)
-    report.write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"{passed}/{total} criteria pass; controls {'fail (as they must)' if res['controls_fail'] else 'PASS'}; "
-        f"done in {format_seconds(res['timings']['total_s'])}; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish(out_dir, res, rows, report.write_report, say)
