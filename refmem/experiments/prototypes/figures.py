@@ -37,7 +37,8 @@ def variance_boxplot(path: str, before: np.ndarray, after: np.ndarray, classes: 
     ax.set_xticklabels([str(c) for c in classes])
     ax.set_xlabel("digit class")
     ax.set_ylabel("per-pixel variance")
-    ax.legend([bb["boxes"][0], ba["boxes"][0]], ["before recall (inputs)", "after recall"], loc="upper right")
+    ax.legend([bb["boxes"][0], ba["boxes"][0]], ["before recall (inputs)", "after recall"], loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Variance within each class before and after recall (whiskers: 10th-90th percentile)")
     save_figure(fig, path)
     return True
