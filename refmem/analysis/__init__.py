@@ -5,6 +5,8 @@
 ``decoding``              semantic decoding of a label from a representation
 ``stats``                 PCA, neighbour agreement, silhouette, Spearman, SEM, distances
 ``metrics``               the paper's reconstruction error, per set and per image
+``distortion``            per-class pixel variance, paired t-test and Cohen's d, class means
+``segmentation``          colour k-means (OpenCV's rule) and the object-height measure
 ========================  ==========================================================
 """
 from refmem.analysis.decoding import decoding_accuracy, fit_probe, probe_split

@@ -4,5 +4,6 @@
 ``consolidation``         the consolidation process: replayed memories train the VAE,
                           with per-epoch measurement, checkpoints and exact resume
 ``extended``              the extended model: sensory + conceptual traces, hybrid recall
+``replay_training``       consolidate any VAE from Hopfield replays of an image set in one call
 ========================  ==========================================================
 """
