@@ -37,8 +37,9 @@ def test_held_out_cubes_condition():
 
 
 def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
+    vae_path = small_shapes3d_vae_path
     out = str(tmp_path / "run")
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", out, "--quiet", "--set", "n_images=3"]) == 0
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", out, "--quiet", "--set", "n_images=3"]) == 0
     res = json.load(open(os.path.join(out, "results.json")))
     assert res["per_image"]["zoom"] == [80, 100, 120] and len(res["per_image"]["h_in"][0]) == 3
     assert {r["id"] for r in res["criteria"]} == {"E11a", "E11b", "E11c", "E11d"}
@@ -48,8 +49,9 @@ def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
 
 
 def test_bad_input(tmp_path, capsys, small_shapes3d_vae_path):
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "zoom_levels=[90,110]"]) == 2
+    vae_path = small_shapes3d_vae_path
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "zoom_levels=[90,110]"]) == 2
     assert "zoom_levels" in capsys.readouterr().err
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "n_images=0"]) == 2
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "n_images=0"]) == 2
     assert main(["--config", "tiny", "--vae", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
     assert set(CONFIGS) == {"quick", "paper", "tiny"}

@@ -47,8 +47,9 @@ def test_stimuli():
 
 
 def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
+    vae_path = small_shapes3d_vae_path
     out = str(tmp_path / "run")
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", out, "--quiet"]) == 0
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", out, "--quiet"]) == 0
     res = json.load(open(os.path.join(out, "results.json")))
     assert {r["id"] for r in res["criteria"]} == {"E14a", "E14b", "E14c"}
     assert set(res["predicted"]) >= {"stimuli", "no_context", "0", "2"}
@@ -57,7 +58,8 @@ def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
 
 
 def test_bad_input(tmp_path, capsys, small_shapes3d_vae_path):
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "contexts=[0,0]"]) == 2
+    vae_path = small_shapes3d_vae_path
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "contexts=[0,0]"]) == 2
     assert "contexts" in capsys.readouterr().err
-    assert main(["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", "scale=9"]) == 2
+    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "scale=9"]) == 2
     assert set(CONFIGS) == {"quick", "paper", "tiny"}

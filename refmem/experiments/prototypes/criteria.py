@@ -70,7 +70,8 @@ def measures(inputs: np.ndarray, recalls: np.ndarray, labels: np.ndarray) -> Dic
     accuracy = float(np.mean(classes[np.argmin(d2, axis=1)] == labels))  # nearest class mean
     d2 = ((inputs.reshape(len(inputs), -1)[:, None, :].astype(np.float64) - means[None]) ** 2).sum(axis=2)
     input_accuracy = float(np.mean(classes[np.argmin(d2, axis=1)] == labels))
-    return {"recall_class_accuracy": accuracy, "input_class_accuracy": input_accuracy, "fraction_classes_shrunk": float(np.mean(m_a < m_b)), "p_value": test["p"],
+    return {"recall_class_accuracy": accuracy, "input_class_accuracy": input_accuracy,
+            "fraction_classes_shrunk": float(np.mean(m_a < m_b)), "p_value": test["p"],
             "cohens_d": test["cohens_d"], "prototype_distance_ratio": float(d_out.mean() / d_in.mean()),
             "classes_shrunk": int(np.sum(m_a < m_b)), "test": test, "classes": classes.tolist(),
             "n_per_class": [int(np.sum(labels == c)) for c in classes],
