@@ -90,7 +90,7 @@ def validate_config(cfg: BoundaryConfig) -> BoundaryConfig:
 
 
 CONFIGS = {
-    "quick": BoundaryConfig(n_images=150, vae_preset="quick"),
-    "paper": BoundaryConfig(n_images=500, n_control=150, vae_preset="paper"),
+    "quick": BoundaryConfig(n_images=150, n_control=100, vae_preset="quick"),
+    "paper": BoundaryConfig(n_images=500, n_control=100, vae_preset="paper"),
     "tiny": BoundaryConfig(n_images=6, zoom_levels=(80, 100, 120), attempts=2, vae_preset="tiny"),
 }
