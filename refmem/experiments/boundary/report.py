@@ -37,7 +37,9 @@ def write_report(path: str, res: Dict[str, Any]) -> None:
                      f"{s['mean'][i]:+.3f} ({s['sem'][i]:.3f}) | {c['median'][i]:+.3f} | {cn['median'][i]:+.3f} |")
     rho = res["measures"]["spearman_rho"]
     lines += ["", f"Spearman(zoom, median change) = {'n/a' if rho is None else f'{rho:.3f}'} "
-              f"(paper's medians: -1.0).", "", "## Figures", ""] + [f"![{f}]({f})" for f in res["figures"]]
+              f"(paper's medians: -1.0).", "", "## Figures", "",
+              "`examples.png`: one row per zoom level (smallest at the top); columns: the original scene, the "
+              "zoomed input, the cue (10% of elements zeroed), the recall.", ""] + [f"![{f}]({f})" for f in res["figures"]]
     if res["skipped_figures"]:
         lines += ["", "Skipped (needs matplotlib): " + ", ".join(res["skipped_figures"])]
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
