@@ -39,7 +39,8 @@ def write_report(path: str, res: Dict[str, Any]) -> None:
     lines += ["", f"Spearman(zoom, median change) = {'n/a' if rho is None else f'{rho:.3f}'} "
               f"(paper's medians: -1.0).", "", "## Figures", "",
               "`examples.png`: one row per zoom level (smallest at the top); columns: the original scene, the "
-              "zoomed input, the cue (10% of elements zeroed), the recall.", ""] + [f"![{f}]({f})" for f in res["figures"]]
+              "zoomed input, the cue (10% of elements zeroed), the recall.", ""]
+    lines += [f"![{f}]({f})" for f in res["figures"]]
     if res["skipped_figures"]:
         lines += ["", "Skipped (needs matplotlib): " + ", ".join(res["skipped_figures"])]
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
