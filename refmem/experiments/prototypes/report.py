@@ -17,10 +17,14 @@ PAPER_Q3 = {"before": [.148, .013, .129, .116, .105, .126, .133, .087, .133, .10
             "after": [.086, .007, .067, .053, .060, .063, .072, .054, .055, .050]}
 
 
+def _p(p: float) -> str:
+    return "< 1e-300 (underflow)" if p == 0 else f"{p:.3g}"
+
+
 def _test_line(name: str, s: Dict[str, Any]) -> str:
     t = s["test"]
     return (f"| {name} | {sum(s['n_per_class'])} | {s['classes_shrunk']}/{len(s['classes'])} | "
-            f"{t['mean_before']:.4f} -> {t['mean_after']:.4f} | {t['t']:.2f} (df {t['df']}) | {t['p']:.3g} | "
+            f"{t['mean_before']:.4f} -> {t['mean_after']:.4f} | {t['t']:.2f} (df {t['df']}) | {_p(t['p'])} | "
             f"[{t['ci_low']:.4f}, {t['ci_high']:.4f}] | {t['cohens_d']:.3f} | "
             f"{s['prototype_distance_inputs']:.3f} -> {s['prototype_distance_recalls']:.3f} |")
 
@@ -37,11 +41,13 @@ def write_report(path: str, res: Dict[str, Any]) -> None:
     c = res.get("consolidation")
     if c:
         h, r = c["history"], c["replay"]
+        scale, what = (784.0, "summed BCE + KL per digit") if cfg["train_loss"] == "bce" else (1.0, "L1 + KL")
         lines += [f"Consolidation: {r['n_replay']} replays from noise (beta = {cfg['beta']}, normalised, "
                   f"<= {cfg['max_replay_iter']} updates): {r['fraction_converged']:.3f} ended on one stored digit, "
                   f"{r['distinct_memories']} distinct digits replayed. VAE trained on the replays for "
-                  f"{h['epochs']} epochs (early stop: {h['stopped_early']}), loss {h['loss'][0]:.1f} -> "
-                  f"{h['loss'][-1]:.1f}, {c['train_s']:.0f} s.", ""]
+                  f"{h['epochs']} epochs (early stop: {h['stopped_early']}), loss ({what}) "
+                  f"{h['loss'][0] * scale:.1f} -> {h['loss'][-1] * scale:.1f}, KL {h['kl'][-1]:.1f}, "
+                  f"{c['train_s']:.0f} s.", ""]
     lines += ["## Criteria", "", format_table(res["criteria"]), "",
               "Controls, on the same digits: `identity`, a perfect autoencoder (the recall is the input); "
               "`untrained VAE`, the MNIST VAE with its initial weights (same seed).", "",
