@@ -39,6 +39,10 @@ def write_report(path: str, res: Dict[str, Any]) -> None:
         lines.append(f"| {SHAPE_NAMES[s]} | {SHAPE_NAMES[p['clean'][i]]} | {SHAPE_NAMES[p['stimuli'][i]]} | "
                      f"{SHAPE_NAMES[p['no_context'][i]]} | "
                      + " | ".join(SHAPE_NAMES[p[str(c)][i]] for c in cfg["contexts"]) + " |")
+    cd = res["context_decoded"]
+    lines += ["", f"What the contexts alone recall, g(mu(context scene)): read as "
+              f"{_names(cd['shapes'])}; pixel MAE between the two {cd['mae']:.4f} (the largest difference the "
+              f"conceptual part can make; it bounds E14b)."]
     lines += ["", "Hopfield winners per context: "
               + "; ".join(f"{SHAPE_NAMES[int(c)]}: {r['winner']}" for c, r in res["retrieval"].items()),
               "", "## Figure", "", "Rows: stimuli. Columns: clean scene, ambiguous stimulus, cue, recall without "

@@ -103,7 +103,7 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
     from refmem.datasets import shapes3d
     from refmem.datasets.transforms import noise
     from refmem.hippocampus.traces import vae_forward
-    from refmem.neocortex.recall import encode_mu
+    from refmem.neocortex.recall import decode, encode_mu
 
     t_all = time.perf_counter()
     cfg = validate_config(config)
@@ -128,12 +128,13 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
     x_hat, own_mu = vae_forward(vae, x, 8)
     cues = np.stack([noise(xi, cfg.cue_fraction, rngs["cues"]) for xi in x]).astype(x.dtype)
     recalls, predicted, results = {}, {}, {}
-    ctx_images = {}
+    ctx_images, ctx_decoded = {}, {}
     for c in cfg.contexts:
         ctx_lab = st["labels"][c:c + 1].copy()
         ctx_lab[0, shapes3d.SHAPE] = c
         ctx_images[c] = _quantize(shapes3d.render(ctx_lab))[0]  # unblurred scene, shape = context
         ctx_mu = np.repeat(encode_mu(vae, ctx_images[c][None]), len(x), axis=0).astype(x.dtype)
+        ctx_decoded[c] = decode(vae, ctx_mu[:1])[0]  # what the context alone recalls: g(mu(x_ctx))
         res = _recall(vae, cfg, x, x_hat, ctx_mu, cues)
         recalls[c], predicted[c], results[c] = res.combined, shape_of(res.combined), res
         say(f"context {shapes3d.SHAPE_NAMES[c]}: recalled shapes "
@@ -152,6 +153,9 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
            "vae": vae_info, "probe_accuracy": probe_acc, "measures": m, "controls": controls,
            "stimulus_shape": st["labels"][:, shapes3d.SHAPE].tolist(),
            "square_positions": st["positions"].tolist(),
+           "context_decoded": {"shapes": shape_of(np.stack([ctx_decoded[c] for c in cfg.contexts])).tolist(),
+                               "mae": float(np.mean(np.abs(ctx_decoded[cfg.contexts[0]].astype(np.float64)
+                                                           - ctx_decoded[cfg.contexts[1]])))},
            "predicted": {"stimuli": shape_of(x).tolist(), "clean": shape_of(st["clean"]).tolist(),
                          "no_context": own_pred.tolist(), **{str(c): predicted[c].tolist() for c in cfg.contexts}},
            "retrieval": {str(c): {"winner": results[c].winner.tolist(), "max_weight": results[c].max_weight.tolist()}
