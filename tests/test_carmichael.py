@@ -3,6 +3,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from refmem.experiments.carmichael import CONFIGS, CRITERIA, main, make_stimuli, measures, square_position
 from refmem.experiments.carmichael.criteria import NO_CONTEXT, VAE_ONLY
@@ -57,9 +58,10 @@ def test_tiny_run_writes_outputs(tmp_path, small_shapes3d_vae_path):
         assert os.path.isfile(os.path.join(out, f))
 
 
-def test_bad_input(tmp_path, capsys, small_shapes3d_vae_path):
-    vae_path = small_shapes3d_vae_path
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "contexts=[0,0]"]) == 2
-    assert "contexts" in capsys.readouterr().err
-    assert main(["--config", "tiny", "--vae", vae_path, "--out", str(tmp_path), "--set", "scale=9"]) == 2
+@pytest.mark.parametrize("setting,word", [("contexts=[0,0]", "contexts"), ("scale=9", "scale"),
+                                          ("beta=0", "beta"), ("min_matches=5", "min_matches")])
+def test_bad_settings(tmp_path, capsys, small_shapes3d_vae_path, setting, word):
+    args = ["--config", "tiny", "--vae", small_shapes3d_vae_path, "--out", str(tmp_path), "--set", setting]
+    assert main(args) == 2
+    assert word in capsys.readouterr().err
     assert set(CONFIGS) == {"quick", "paper", "tiny"}

@@ -63,25 +63,12 @@ def _json_measures(m: Dict[str, Any]) -> Dict[str, Any]:
 
 def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Optional[str] = None,
         preset: str = "custom", quiet: bool = False, say: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
-    """Run the prototype experiment and write its outputs into ``out_dir``.
+    """Measure prototypical distortion with ``config``; write the outputs into ``out_dir``.
 
-    Parameters
-    ----------
-    config : PrototypesConfig
-    out_dir : str
-    vae : refmem.neocortex.vae.VAE, optional
-        Use this MNIST VAE (takes precedence over ``vae_path``); nothing is trained.
-    vae_path : str, optional
-        Load the MNIST VAE from this file (e.g. one converted from the paper's weights).
-    preset : str
-        Name recorded in the report.
-    quiet : bool
-        No progress lines.
-
-    Returns
-    -------
-    dict
-        The content of ``results.json``.
+    Without ``vae`` or ``vae_path`` an MNIST VAE is consolidated here from replays of the
+    stored half of the digits; with either, that VAE is measured (``vae`` wins; a file may
+    hold e.g. weights converted from the paper's release). ``preset`` names the run in the
+    report, ``quiet`` silences progress. Returns the content of ``results.json``.
     """
     from refmem.datasets import digits
     from refmem.neocortex import mnist_vae
