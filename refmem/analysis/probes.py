@@ -8,7 +8,9 @@ gamma = 'scale', one-vs-one), fitted on 200 held-out examples and scored on 750
 
 * :class:`StandardScaler`: per-feature standardisation, constant features scaled by 1.
 * :class:`SVC`: one-vs-one C-SVC, each binary dual solved by libsvm's SMO
-  (:func:`refmem.analysis._smo.smo_solve`), predictions by libsvm's voting rule.
+  (:func:`refmem.analysis._smo.smo_solve`), predictions by libsvm's voting rule;
+  class probabilities (``probability=True``) by Platt sigmoids on cross-validated
+  decision values and pairwise coupling, as libsvm (:mod:`refmem.analysis._platt`).
 * :class:`LogisticRegression` (in :mod:`refmem.analysis._logreg`): L2-penalised multinomial
   logistic regression fitted by L-BFGS-B.
 * :func:`make_probe` / :class:`Probe`: scaler + classifier pipeline.
@@ -28,8 +30,9 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from refmem.analysis._logreg import LogisticRegression, accuracy, check_features, check_labels
+from refmem.analysis._platt import MIN_PROB, cv_decision_values, pairwise_coupling, sigmoid_predict, sigmoid_train
 from refmem.analysis._smo import gram64, ovo_vote, ovr_decision_function, rbf_kernel, row_sq_norms, smo_solve
-from refmem._utils import check_positive
+from refmem._utils import as_rng, check_positive
 
 __all__ = ["StandardScaler", "SVC", "LogisticRegression", "Probe", "make_probe",
            "ovo_vote", "ovr_decision_function"]
@@ -134,6 +137,11 @@ class SVC:
         SMO iteration cap per pair (default ``max(100_000, 100 n)``).
     decision_function_shape : {"ovo", "ovr"}
         Shape of :meth:`decision_function` for more than two classes.
+    probability : bool
+        Also fit Platt sigmoids for :meth:`predict_proba` (sklearn's
+        ``SVC(probability=True)``; 5 extra binary fits per pair).
+    rng : None, int or numpy.random.Generator
+        Draws the cross-validation folds of the probability fit.
 
     Attributes
     ----------
@@ -149,11 +157,16 @@ class SVC:
         ``-rho`` per pair (sign flipped for two classes, as sklearn).
     gamma_ : float
     n_iter_ : (K (K - 1) / 2,) ndarray of int
+    probA_, probB_ : (K (K - 1) / 2,) ndarray
+        Platt sigmoid of each pair (only with ``probability=True``), libsvm's sign
+        convention: ``P(first class of the pair | f) = 1 / (1 + exp(A f + B))``.
     """
 
     def __init__(self, C: float = 1.0, gamma: Union[str, float] = "scale", kernel: str = "rbf",
                  tol: float = 1e-3, max_iter: Optional[int] = None,
-                 decision_function_shape: str = "ovo"):
+                 decision_function_shape: str = "ovo", probability: bool = False, rng=None):
+        self.probability = bool(probability)
+        self.rng = rng
         self.C = check_positive(C, "C")
         if isinstance(gamma, str):
             if gamma not in ("scale", "auto"):
@@ -215,7 +228,8 @@ class SVC:
         sq = row_sq_norms(Xs) if self.kernel == "rbf" else None
         full = self._kernel(Xs, Xs, sq, sq, same=True) if Xs.shape[0] <= _FULL_KERNEL_MAX else None
         nonzero = np.zeros(Xs.shape[0], dtype=bool)
-        pairs = []
+        pairs, platt = [], []
+        rng = as_rng(self.rng) if self.probability else None
         for i in range(K):
             for j in range(i + 1, K):
                 idx = np.r_[start[i]:start[i] + counts[i], start[j]:start[j] + counts[j]]
@@ -225,6 +239,10 @@ class SVC:
                     s = None if sq is None else sq[idx]
                     Kp = self._kernel(Xs[idx], Xs[idx], s, s, same=True)
                 yp = np.where(np.arange(idx.size) < counts[i], 1.0, -1.0)
+                if self.probability:  # libsvm: sigmoid fitted on 5-fold CV decision values
+                    dec = cv_decision_values(Kp, yp, lambda k, y: smo_solve(k, y, self.C, self.tol, self.max_iter),
+                                             rng)
+                    platt.append(sigmoid_train(dec, yp))
                 res = smo_solve(Kp, yp, self.C, self.tol, self.max_iter)
                 nonzero[idx[res.alpha > 0]] = True
                 pairs.append((i, j, idx, yp * res.alpha, res))
@@ -250,6 +268,8 @@ class SVC:
         self._rho = np.array([res.rho for *_, res in pairs])
         self.n_iter_ = np.array([res.n_iter for *_, res in pairs])
         self.converged_ = bool(all(res.converged for *_, res in pairs))
+        if self.probability:
+            self.probA_, self.probB_ = (np.array(v) for v in zip(*platt))
         sign = -1.0 if K == 2 else 1.0
         self.dual_coef_ = sign * coef
         self.intercept_ = -sign * self._rho
@@ -307,6 +327,27 @@ class SVC:
         """Predicted labels ``(n,)`` by libsvm's one-vs-one vote (:func:`ovo_vote`)."""
         raw = self._raw_decision(X)
         return self.classes_[ovo_vote(raw, len(self.classes_))]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, K)`` as libsvm's ``svm_predict_probability``.
+
+        Each pair's decision value goes through its Platt sigmoid (clipped to
+        ``[1e-7, 1 - 1e-7]``), ``r_ij = 1 / (1 + exp(A_ij f_ij + B_ij))``, and the
+        pairwise probabilities are coupled into K class probabilities
+        (:func:`refmem.analysis._platt.pairwise_coupling`). As in libsvm, the argmax may
+        differ from :meth:`predict` for points near a boundary.
+        """
+        if not hasattr(self, "probA_"):
+            raise ValueError("predict_proba needs an SVC fitted with probability=True")
+        raw = self._raw_decision(X)
+        K = len(self.classes_)
+        r = np.zeros((raw.shape[0], K, K))
+        iu = np.triu_indices(K, 1)  # pairs (0,1), (0,2), ... in libsvm's order
+        pij = np.clip(sigmoid_predict(raw, self.probA_, self.probB_), MIN_PROB, 1 - MIN_PROB)
+        r[:, iu[0], iu[1]], r[:, iu[1], iu[0]] = pij, 1.0 - pij
+        if K == 2:
+            return np.stack([r[:, 0, 1], r[:, 1, 0]], axis=1)
+        return pairwise_coupling(r)
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` on ``(X, y)``."""
@@ -366,8 +407,12 @@ class Probe:
         """The classifier's decision function on the scaled data."""
         return self.classifier.decision_function(self._t(X))
 
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, K)`` of the classifier on the scaled data."""
+        return self.classifier.predict_proba(self._t(X))
+
     def class_scores(self, X: Any) -> np.ndarray:
-        """Per-class scores ``(n, K)`` for ranking samples by class (paper E7).
+        """Per-class scores ``(n, K)`` for ranking samples by class.
 
         SVC: :func:`ovr_decision_function` of the ovo values. LogisticRegression:
         log-probabilities (same order as ``predict_proba``, without underflow).
