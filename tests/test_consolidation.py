@@ -59,11 +59,15 @@ def test_outputs_exist_and_are_well_formed(tiny_run):
     assert sum(rp["replay_count_histogram"].values()) == cfg.n_memories
     # every paper effect has a row with a verdict
     ids = [r["id"] for r in res["effects"]]
-    for eid in ("E1", "E2", "E3a", "E3b", "E4", "E5", "E6", "E7", "E8"):
-        assert eid in ids
+    from refmem.experiments.consolidation.criteria import CRITERIA
+
+    assert ids == [c.id for c in CRITERIA]
     assert all(r["result"] in ("PASS", "FAIL", "n/a") for r in res["effects"])
+    # every control is computed in the run; none passes its criterion where measured
+    assert all(r["control_result"] != "not run" for r in res["effects"])
     report = open(os.path.join(out, "report.md")).read()
-    assert "| E3a |" in report and "| E8 |" in report and "## Per epoch" in report
+    assert "| E3a |" in report and "| E8a |" in report and "## Per epoch" in report
+    assert "control's value" in report and "`untrained`" in report
     # figures: listed ones exist and decode; skipped ones are matplotlib figures
     for name in res["figures"]:
         img = read_png(os.path.join(out, name))

@@ -13,7 +13,6 @@ from refmem.analysis.metrics import per_image_error, recon_error
 from refmem.analysis.decoding import decoding_accuracy, probe_split
 from refmem.experiments.consolidation.relational import make_triples
 from refmem.hippocampus.replay import from_pattern, replay_stats, to_pattern
-from refmem.experiments.consolidation.report import effects_table, format_table
 
 
 # ----------------------------------------------------------------------------- config
@@ -158,16 +157,3 @@ def test_mean_pairwise_mae():
     assert mean_pairwise_mae(np.ones((4, 5))) == 0.0
     with pytest.raises(ValueError):
         mean_pairwise_mae(np.ones((1, 5)))
-
-
-def test_effects_table_verdicts():
-    res = {"config": config_json(CONFIGS["quick"]),
-           "replay": {"fraction_converged": 0.99, "distinct_memories": 600, "n_memories": 1000},
-           "e3": {"loss_first": 300.0, "loss_last": 60.0, "loss_ratio": 5.0, "accuracy_first": 0.4,
-                  "accuracy_final": 0.7, "accuracy_after_epoch1": 0.3, "accuracy_spearman": 0.9}}
-    rows = {r["id"]: r["result"] for r in effects_table(res)}
-    assert rows == {"E1": "PASS", "E3a": "PASS", "E3b": "PASS", "E3c": "PASS"}
-    res["e3"].update(loss_ratio=2.0, accuracy_final=0.5)
-    rows = {r["id"]: r["result"] for r in effects_table(res)}
-    assert rows["E3a"] == "FAIL" and rows["E3b"] == "FAIL"
-    assert format_table(effects_table(res)).count("\n") == 2 + 4

@@ -30,7 +30,7 @@ import operator
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-__all__ = ["Criterion", "evaluate", "format_table", "count_passed", "controls_fail", "OPS"]
+__all__ = ["Criterion", "evaluate", "format_table", "count_passed", "controls_fail", "control_summary", "OPS"]
 
 #: the comparison operators a criterion may use
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -163,3 +163,18 @@ def format_table(rows: Sequence[Mapping[str, object]]) -> str:
         f"{r['control'] or '-'} | {_fmt(r['control_value'])} | {r['control_result']} |\n" for r in rows)
     notes = [f"- {r['id']}: {r['note']}" for r in rows if r["note"]]
     return head + body + ("\n" + "\n".join(notes) + "\n" if notes else "")
+
+
+def control_summary(criteria: Sequence[Criterion], controls: Mapping[str, Mapping[str, float]],
+                    descriptions: Optional[Mapping[str, str]] = None) -> str:
+    """Markdown lines: how many of *all* the criteria each control passes.
+
+    A control is built to fail its own criteria; this shows how a broken model fares
+    on the whole list (only criteria whose measure exists for it are counted).
+    """
+    lines = []
+    for name in sorted(controls):
+        rows = [r for r in evaluate(criteria, controls[name]) if r["passed"] is not None]
+        what = f" ({descriptions[name]})" if descriptions and name in descriptions else ""
+        lines.append(f"- `{name}`{what}: passes {count_passed(rows)[0]} of the {len(rows)} criteria measured on it")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -20,7 +20,7 @@ from typing import List, Optional
 from refmem._utils import load_json
 from refmem.progress import format_seconds
 from refmem.experiments.consolidation.config import CONFIGS, config_load, get_config
-from refmem.experiments.consolidation.report import format_table
+from refmem.experiments.criteria import format_table
 
 __all__ = ["main", "DESCRIPTION", "build_parser"]
 

@@ -72,7 +72,7 @@ class ConsolidationConfig:
         Held-out scenes (the first ones) on which the per-epoch reconstruction error is
         measured; ``None`` = all.
     min_final_accuracy, min_accuracy_spearman, min_loss_ratio
-        Pass criteria of E3 written into the report.
+        Thresholds of the E3 criteria (:func:`refmem.experiments.consolidation.criteria.criteria`).
     e2_n, e2_fraction
         E2: number of held-out scenes and fraction of elements zeroed.
     e4_n, e4_k
@@ -112,7 +112,7 @@ class ConsolidationConfig:
     probe_train: int = 200
     probe_test: int = 300
     heldout_recon_n: Optional[int] = 200
-    # pass criteria of E3 (the quick preset's thresholds)
+    # thresholds of the E3 criteria (criteria.criteria(cfg))
     min_loss_ratio: float = 3.0
     min_final_accuracy: float = 0.6
     min_accuracy_spearman: float = 0.5

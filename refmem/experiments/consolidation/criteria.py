@@ -1,0 +1,203 @@
+"""Pass rules of the consolidation effects (E1-E8), declared once, and their measures.
+
+:func:`criteria` gives the list of :class:`~refmem.experiments.criteria.Criterion` (the
+E3 thresholds come from the config fields ``min_loss_ratio``, ``min_accuracy_spearman``
+and ``min_final_accuracy``); :data:`CRITERIA` is the list for the default config.
+:func:`measures` reads the named scalars from a run's results, and
+:func:`control_measures` the same scalars for every negative control, whose numbers
+the analyses compute next to the model's (under ``"controls"`` in each analysis dict):
+
+==============  ===========================================================================
+control         broken model
+==============  ===========================================================================
+``blend``       hippocampus at beta = 0: every replay is the mean of all memories
+``one_memory``  hippocampus that always replays the same memory
+``untrained``   the VAE before training (same architecture and init seed)
+``identity``    an autoencoder whose code is the image: latent interpolation = pixel blend
+``constant``    a decoder that ignores z and always outputs one realistic scene
+``returns_b``   E6 decoder that returns B, ``returns_c`` one that returns C
+``unranked``    E7 prior samples in the order drawn, not ranked by the probe
+==============  ===========================================================================
+
+Examples
+--------
+>>> [c.id for c in CRITERIA][:4]
+['E1a', 'E1b', 'E2a', 'E2b']
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+from refmem.experiments.criteria import Criterion
+
+__all__ = ["criteria", "CRITERIA", "MEASURES", "measures", "control_measures", "CONTROLS"]
+
+#: the negative controls, by name
+CONTROLS = {
+    "blend": "hippocampus at beta = 0 (replay = mean of all memories)",
+    "one_memory": "hippocampus that always replays the same memory",
+    "untrained": "the VAE before training (same init seed)",
+    "identity": "identity autoencoder (latent interpolation = pixel blend)",
+    "constant": "decoder that ignores z (always one realistic scene)",
+    "returns_b": "decoder that always returns B",
+    "returns_c": "decoder that always returns C",
+    "unranked": "prior samples not ranked by the probe",
+}
+
+#: measure name -> (key of the analysis in the results, function of that analysis's dict)
+MEASURES: Dict[str, Tuple[str, Callable[[Mapping], float]]] = {
+    "e1_fraction_converged": ("replay", lambda a: a["fraction_converged"]),
+    "e1_memories_reached_vs_uniform": ("replay", lambda a: a["fraction_memories_replayed"]
+                                       / a["expected_fraction_replayed_uniform"]),
+    "e2_recall_over_input": ("e2", lambda a: a["error_recall"] / a["error_corrupted_input"]),
+    "e2_recall_over_constant": ("e2", lambda a: a["error_recall"] / a["error_mean_scene"]),
+    "e3_loss_ratio": ("e3", lambda a: a["loss_ratio"]),
+    "e3_accuracy_spearman": ("e3", lambda a: a["accuracy_spearman"]),
+    "e3_accuracy_final": ("e3", lambda a: a["accuracy_final"]),
+    "e3_final_minus_epoch1": ("e3", lambda a: a["accuracy_final"] - a["accuracy_after_epoch1"]),
+    "e4_knn_mu": ("e4", lambda a: a["knn_agreement_mu"]),
+    "e4_knn_mu_minus_pixels": ("e4", lambda a: a["knn_agreement_mu"] - a["knn_agreement_pixels"]),
+    "e4_silhouette_mu_minus_pixels": ("e4", lambda a: a["silhouette_mu"] - a["silhouette_pixels"]),
+    "e5_decoded_over_blend": ("e5", lambda a: a["decoded_distance"] / a["blend_distance"]),
+    "e5_steps_distinct": ("e5", lambda a: a["fraction_steps_distinct"]),
+    "e5_span": ("e5", lambda a: a["span"]),
+    "e5_monotonicity": ("e5", lambda a: a["monotonicity"]),
+    "e6_b_value_over_chance": ("e6", lambda a: a["ratio_to_chance"]),
+    "e6_c_value_over_chance": ("e6", lambda a: a["kept_c_ratio"]),
+    "e7_cube_fraction": ("e7", lambda a: a["fraction_requested_by_class"]["0"]),
+    "e7_cube_p_value": ("e7", lambda a: a["p_value_by_class"]["0"]),
+    "e7_min_fraction_all_classes": ("e7", lambda a: a["min_fraction_requested"]),
+    "e7_diversity_vs_real": ("e7", lambda a: a["min_diversity_vs_reference"]),
+    "e8_min_gap_small_n": ("e8", lambda a: a["min_gap_small_n"]),
+    "e8_gap_at_100": ("e8", lambda a: a["gap_at_100"]),
+    "e8_depth_spearman_at_100": ("e8", lambda a: a["depth_spearman_at_100"]),
+    "e8_mu_gain_over_untrained": ("e8", lambda a: a["mu_gain_over_untrained"]),
+}
+
+
+def criteria(cfg=None) -> List[Criterion]:
+    """The criteria of E1-E8; ``cfg`` (a ConsolidationConfig or its dict) sets the E3 thresholds."""
+    get = (lambda k, d: d) if cfg is None else (
+        (lambda k, d: cfg[k]) if isinstance(cfg, Mapping) else (lambda k, d: getattr(cfg, k)))
+    C = Criterion
+    return [
+        C("E1a", "replay converges to single stored memories", "e1_fraction_converged", ">=", 0.95,
+          paper="near-exact copies of stored images (>= 95% with cos or max weight >= 0.99)", control="blend"),
+        C("E1b", "replay reaches many different memories", "e1_memories_reached_vs_uniform", ">=", 0.5,
+          paper="some memories replayed several times, others never (no number)", control="one_memory",
+          note="fraction of memories replayed at least once, relative to uniform sampling (1 - (1 - 1/N)^n)."),
+        C("E2a", "recall of 10%-zeroed held-out scenes beats the corrupted input", "e2_recall_over_input", "<", 1.0,
+          paper="below the error of the corrupted input itself", control="untrained",
+          note="held-out scenes (the paper's code showed training images)."),
+        C("E2b", "recall beats a constant image", "e2_recall_over_constant", "<", 1.0,
+          paper="below the error of the same VAE before training", control="untrained",
+          note="the untrained VAE errs more than the mean scene does, so the rule compares with the mean "
+               "scene (the best constant image); the untrained VAE's error is in results.json."),
+        C("E3a", "reconstruction loss falls over consolidation", "e3_loss_ratio", ">=",
+          float(get("min_loss_ratio", 3.0)), paper="367.7 -> 47.3 (x7.8) over 50 epochs", control="untrained",
+          note="training recon loss, first / last epoch; the untrained control is the model before training "
+               "at every epoch (a flat curve)."),
+        C("E3b", "semantic decoding accuracy rises", "e3_accuracy_spearman", ">",
+          float(get("min_accuracy_spearman", 0.5)), paper="Spearman(epoch, accuracy) > 0.8; 0.381 -> 0.832",
+          control="untrained", note="a constant curve has no trend: rho 0."),
+        C("E3c", "decoding accuracy at the end of consolidation", "e3_accuracy_final", ">=",
+          float(get("min_final_accuracy", 0.6)), paper=">= 0.70 (0.832 after 50 epochs)", control="untrained"),
+        C("E3d", "final accuracy above accuracy after epoch 1", "e3_final_minus_epoch1", ">", 0.0,
+          paper="0.832 > 0.269", control="untrained"),
+        C("E4a", "latent space clusters by shape", "e4_knn_mu", ">", 0.6,
+          paper="clusters by shape (t-SNE); 5-NN agreement > 0.6", control="untrained"),
+        C("E4b", "mu clusters by shape better than pixels", "e4_knn_mu_minus_pixels", ">", 0.0,
+          paper="clusters by shape (qualitative)", control="untrained"),
+        C("E4c", "silhouette by shape higher in mu than in pixels", "e4_silhouette_mu_minus_pixels", ">", 0.0,
+          paper="silhouette(mu) > silhouette(pixels)", control="untrained"),
+        C("E5a", "interpolated scenes are realistic", "e5_decoded_over_blend", "<", 1.0,
+          paper="smooth, realistic intermediate scenes (qualitative)", control="identity",
+          note="MAE to the nearest real scene, decoded intermediates / pixel blends (interior steps)."),
+        C("E5b", "intermediate scenes differ from each other", "e5_steps_distinct", ">=", 0.9,
+          paper="smooth sequence (qualitative)", control="constant",
+          note="fraction of adjacent steps whose decoded images differ (MAE > 0.001)."),
+        C("E5c", "the decoded path spans A to B", "e5_span", ">=", 0.5,
+          paper="from A to B (qualitative)", control="constant",
+          note="MAE(decoded t=0, decoded t=1) / MAE(A, B)."),
+        C("E5d", "intermediates move monotonically from A to B", "e5_monotonicity", ">=", 0.8,
+          paper="smooth transition (qualitative)", control="constant",
+          note="mean over pairs of (rho(t, MAE to A) - rho(t, MAE to B)) / 2."),
+        C("E6a", "latent arithmetic transfers B's attribute", "e6_b_value_over_chance", ">=", 2.0,
+          paper="C transformed with B's differing attribute (qualitative; >= 2x chance)", control="returns_c",
+          note="factor-controlled triples (A, B differ in one factor f; C has A's value of f), not the "
+               "paper's same-shape A, C and random B; a probe for f reads B's value off the decoded z*."),
+        C("E6b", "latent arithmetic keeps C's other attributes", "e6_c_value_over_chance", ">=", 2.0,
+          paper="(the result is C, changed)", control="returns_b",
+          note="a probe for a factor g != f on which B and C differ reads C's value off the decoded z*."),
+        C("E7a", "prior samples ranked by P(cube) decode to cubes", "e7_cube_fraction", ">=", 0.8,
+          paper="top 20 by predict_proba of class 0 (cube) show the shape", control="unranked",
+          note="re-encoded and re-classified by the same probe (Platt-scaled SVC)."),
+        C("E7b", "more cubes than chance", "e7_cube_p_value", "<", 0.05,
+          paper="(no test)", control="unranked",
+          note="one-sided binomial test of the top samples re-classified as cube against 1 / 4."),
+        C("E7c", "the same for every shape class", "e7_min_fraction_all_classes", ">=", 0.8,
+          paper="(class 0 only in the paper's code)", control="unranked", note="an extension: min over classes."),
+        C("E7d", "imagined scenes are varied", "e7_diversity_vs_real", ">=", 0.5,
+          paper="varied, novel scenes (mean pairwise distance > 0)", control="constant",
+          note="min over classes of the mean pairwise MAE of the top samples / that of as many real scenes "
+               "of the class."),
+        C("E8a", "few-shot learning from mu beats pixels", "e8_min_gap_small_n", ">", 0.0,
+          paper="mu > pixels for every n <= 200", control="untrained",
+          note="min over n <= 200 of accuracy(mu) - accuracy(pixels)."),
+        C("E8b", "few-shot gap at n = 100", "e8_gap_at_100", ">=", 0.15,
+          paper="0.75 vs 0.335 (gap 0.415)", control="untrained"),
+        C("E8c", "deeper layers decode shape better (n = 100)", "e8_depth_spearman_at_100", ">", 0.0,
+          paper="1.0 (monotone in depth)", control="untrained"),
+        C("E8d", "consolidation made mu better for few-shot learning", "e8_mu_gain_over_untrained", ">", 0.0,
+          paper="(the paper compares with pixels only)", control="untrained",
+          note="mean over n <= 200 of accuracy(mu) - accuracy(mu of the untrained VAE); the untrained encoder "
+               "already decodes shape above chance, so mu > pixels alone does not show consolidation."),
+    ]
+
+
+#: the criteria with the default config's thresholds
+CRITERIA = criteria()
+
+
+def _number(v) -> Optional[float]:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def measures(res: Mapping, control: Optional[str] = None) -> Dict[str, Optional[float]]:
+    """The named scalars of :data:`MEASURES` from a run's results (or of one control).
+
+    Parameters
+    ----------
+    res : mapping
+        The results of a consolidation run (``replay``, ``e2`` ... ``e8``).
+    control : str, optional
+        Read the control's numbers (``res[key]["controls"][control]``) instead.
+
+    Returns
+    -------
+    dict
+        Only the measures whose inputs exist; ``None`` for a value that is not finite.
+    """
+    out: Dict[str, Optional[float]] = {}
+    for name, (key, fn) in MEASURES.items():
+        a = res.get(key)
+        if a is not None and control is not None:
+            a = a.get("controls", {}).get(control)
+        if a is None:
+            continue
+        try:
+            out[name] = _number(fn(a))
+        except (KeyError, ZeroDivisionError, TypeError):
+            continue
+    return out
+
+
+def control_measures(res: Mapping) -> Dict[str, Dict[str, Optional[float]]]:
+    """``{control: measures}`` for every control with numbers in the results."""
+    names = {c for a in res.values() if isinstance(a, Mapping) for c in a.get("controls", {})}
+    return {c: measures(res, c) for c in sorted(names)}
