@@ -30,7 +30,8 @@ import operator
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-__all__ = ["Criterion", "evaluate", "format_table", "count_passed", "controls_fail", "control_summary", "OPS"]
+__all__ = ["Criterion", "evaluate", "format_table", "count_passed", "controls_fail", "control_summary", "finite_or_none",
+           "OPS"]
 
 #: the comparison operators a criterion may use
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -89,6 +90,15 @@ class Criterion:
         if not math.isfinite(value):
             return None
         return bool(OPS[self.op](value, self.threshold))
+
+
+def finite_or_none(v) -> Optional[float]:
+    """``float(v)`` if it is a finite number, else None (a measure that could not be taken)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def _fmt(v) -> str:

@@ -26,10 +26,9 @@ Examples
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from refmem.experiments.criteria import Criterion
+from refmem.experiments.criteria import Criterion, finite_or_none
 
 __all__ = ["criteria", "CRITERIA", "MEASURES", "measures", "control_measures", "CONTROLS"]
 
@@ -160,14 +159,6 @@ def criteria(cfg=None) -> List[Criterion]:
 CRITERIA = criteria()
 
 
-def _number(v) -> Optional[float]:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def measures(res: Mapping, control: Optional[str] = None) -> Dict[str, Optional[float]]:
     """The named scalars of :data:`MEASURES` from a run's results (or of one control).
 
@@ -191,7 +182,7 @@ def measures(res: Mapping, control: Optional[str] = None) -> Dict[str, Optional[
         if a is None:
             continue
         try:
-            out[name] = _number(fn(a))
+            out[name] = finite_or_none(fn(a))
         except (KeyError, ZeroDivisionError, TypeError):
             continue
     return out

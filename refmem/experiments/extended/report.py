@@ -1,7 +1,7 @@
-"""Outputs of the extended-model run: pass/fail criteria, ``report.md`` and figures.
+"""Outputs of the extended-model run: ``report.md`` and figures.
 
-* :func:`evaluate_criteria`: the E12-E13 acceptance checks (docs/paper-experiments.md) on a summary.
-* :func:`write_report`: ``report.md`` (criteria vs paper vs this run, the sweep table).
+* :func:`write_report`: ``report.md`` (the criteria of :mod:`.criteria` with paper,
+  this run, the negative controls and their values; the sweep table).
 * :func:`save_stage_figures`: the six stages of recall (PNG grids, no matplotlib).
 * :func:`plot_tradeoff`: recall error and stored units vs threshold (twin axes;
   needs matplotlib, otherwise skipped and recorded by the caller).
@@ -14,94 +14,38 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from refmem._utils import atomic_write_bytes
+from refmem.experiments.criteria import control_summary, count_passed, format_table
 from refmem.experiments.extended.config import PAPER_SWEEP
+from refmem.experiments.extended.criteria import CONTROLS, CRITERIA
 from refmem.systems.extended import RecallResult
 
-__all__ = ["evaluate_criteria", "write_report", "save_stage_figures", "plot_tradeoff", "STAGE_NAMES"]
+__all__ = ["write_report", "save_stage_figures", "plot_tradeoff", "STAGE_NAMES"]
 
 STAGE_NAMES = ("original", "noisy_cue", "stored_sensory", "retrieved_sensory", "decoded_latent", "combined")
-
-
-def _row(summary: dict, t: float) -> dict:
-    for r in summary["per_threshold"]:
-        if abs(r["threshold"] - float(t)) < 1e-12:
-            return r
-    raise ValueError(f"threshold {t} not in the summary")
-
-
-def evaluate_criteria(summary: dict, low: float, high: float, min_accuracy: float = 0.9) -> List[dict]:
-    """The E12/E13 acceptance checks, each ``{name, criterion, paper, value, passed}``.
-
-    Parameters
-    ----------
-    summary : dict
-        From :func:`refmem.experiments.extended.sweep.summarize`.
-    low, high : float
-        The low and high figure thresholds (paper: 0.03 and 0.15).
-    min_accuracy : float, default 0.9
-    """
-    lo, hi = _row(summary, low), _row(summary, high)
-    vae = summary["vae_only"]
-    sw = summary["sweep"]
-    acc = min(r["retrieval_accuracy"] for r in summary["per_threshold"])
-    mono = summary["monotonicity"]
-    crit = [
-        {"name": "retrieval", "criterion": f"winner == cued item for >= {min_accuracy:.0%} of items at every threshold",
-         "paper": ">= 90% (E12 acceptance)", "value": f"min {acc:.1%}", "passed": acc >= min_accuracy},
-        {"name": "low_beats_vae", "criterion": f"t = {low}: recall SSE < VAE-only SSE",
-         "paper": "lower (qualitative)", "value": f"{lo['sse_mean']:.1f} vs {vae['sse_mean']:.1f}",
-         "passed": lo["sse_mean"] < vae["sse_mean"]},
-        {"name": "low_beats_vae_squares", "criterion": f"t = {low}: SSE inside squares < VAE-only",
-         "paper": "lower, esp. in squares", "value": f"{lo['sse_in_mean']:.2f} vs {vae['sse_in_mean']:.2f}",
-         "passed": lo["sse_in_mean"] < vae["sse_in_mean"]},
-        {"name": "high_loses_squares", "criterion": f"SSE inside squares at t = {high} > at t = {low}",
-         "paper": "squares partly lost", "value": f"{hi['sse_in_mean']:.2f} vs {lo['sse_in_mean']:.2f}",
-         "passed": hi["sse_in_mean"] > lo["sse_in_mean"]},
-    ]
-    if "spearman_sse" in summary:
-        rs, rc = summary["spearman_sse"]["rho"], summary["spearman_count"]["rho"]
-        crit += [
-            {"name": "error_increases", "criterion": "mean SSE strictly increasing over the sweep (rho = +1)",
-             "paper": "rho = +1 (20.4 -> 530.7)", "value": f"rho = {_f(rs)}",
-             "passed": summary["strictly_monotone"]["sse_increasing"]},
-            {"name": "count_decreases", "criterion": "mean count strictly decreasing over the sweep (rho = -1)",
-             "paper": "rho = -1 (4693 -> 691)", "value": f"rho = {_f(rc)}",
-             "passed": summary["strictly_monotone"]["count_decreasing"]},
-            {"name": "error_ratio", "criterion": "SSE at the last threshold >= 5x SSE at the first",
-             "paper": f"{PAPER_SWEEP['sse_mean'][-1] / PAPER_SWEEP['sse_mean'][0]:.0f}x",
-             "value": f"{sw['sse_mean'][-1] / max(sw['sse_mean'][0], 1e-12):.1f}x",
-             "passed": sw["sse_mean"][-1] >= 5 * sw["sse_mean"][0]},
-        ]
-    crit.append({"name": "item_monotonicity",
-                 "criterion": "per item: stored units never increase; SSE never decreases when retrieval is exact",
-                 "paper": "(not reported per item)",
-                 "value": (f"stored: {mono['stored_violations']} violations; SSE: {mono['sse_violations_exact']} "
-                           f"of {mono['n_exact_items']} exact items ({mono['sse_violations']} of "
-                           f"{mono['n_items']} items overall)"),
-                 "passed": mono["stored_violations"] == 0 and mono["sse_violations_exact"] == 0})
-    return crit
 
 
 def _f(v: Optional[float], fmt: str = "+.3f") -> str:
     return "n/a" if v is None else format(v, fmt)
 
 
-def write_report(path: "os.PathLike | str", results: dict) -> None:
-    """Write ``report.md``: criteria (paper vs this run, pass/fail) and the sweep table."""
+def write_report(path: "os.PathLike | str", results: dict, control_measures: Optional[dict] = None) -> None:
+    """Write ``report.md``: criteria (paper, this run, pass/fail, controls) and the sweep table.
+
+    ``control_measures`` (control name -> measures) gives how each control fares on all criteria.
+    """
     s, cfg = results["summary"], results["config"]
     lines = [f"# Extended model (E12-E13): sensory + conceptual traces, `{results['preset']}` config", "",
              f"{s['n_items']} held-out scenes with the paper's three white squares; VAE: {results['vae']['source']}; "
              f"beta = {cfg['beta']} (normalize = {cfg['normalize']}), <= {cfg['max_iter']} updates, cue = "
              f"{cfg['cue_fraction']:.0%} of elements zeroed; seed {cfg['seed']}. "
              f"Run time {results['timings']['total_s']:.0f} s (measured on a shared machine, noisy).", "",
-             "## Criteria", "", "| criterion | paper | this run | pass |", "|---|---|---|---|"]
-    for c in results["criteria"]:
-        lines.append(f"| {c['criterion']} | {c['paper']} | {c['value']} | {'PASS' if c['passed'] else 'FAIL'} |")
-    n_pass = sum(c["passed"] for c in results["criteria"])
-    lines += ["", f"{n_pass} of {len(results['criteria'])} criteria pass.", "",
-              "## Threshold sweep (E13): this run vs the paper", "",
-              "| threshold | SSE (SEM) | paper SSE (SEM) | count (SEM) | paper count (SEM) | stored units | "
-              "trace / image size | retrieval | SSE in squares | SSE outside |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "## Criteria", "", format_table(results["criteria"]),
+             f"{count_passed(results['criteria'])[0]} of {len(results['criteria'])} criteria pass. Each names a "
+             "negative control, a broken model swept in this run, that must fail it. How each control fares on "
+             "the whole list:", "", control_summary(CRITERIA, control_measures or {}, CONTROLS),
+             "## Threshold sweep (E13): this run vs the paper", "",
+             "| threshold | SSE (SEM) | paper SSE (SEM) | count (SEM) | paper count (SEM) | stored units | "
+             "trace / image size | retrieval | SSE in squares | SSE outside |", "|---|---|---|---|---|---|---|---|---|---|"]
     paper = {round(t, 6): k for k, t in enumerate(PAPER_SWEEP["thresholds"])}
     for r in s["per_threshold"]:
         k = paper.get(round(r["threshold"], 6))

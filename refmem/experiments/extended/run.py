@@ -20,10 +20,15 @@ from refmem.config import config_to_dict
 from refmem.experiments.trained_vae import trained_vae
 from refmem.progress import format_seconds, log
 from refmem.experiments.extended.config import PAPER_SWEEP, ExtendedConfig, validate_config
-from refmem.experiments.extended.report import evaluate_criteria, plot_tradeoff, save_stage_figures, write_report
-from refmem.experiments.extended.sweep import make_cues, make_stimuli, summarize, threshold_sweep
+from refmem.experiments.criteria import evaluate
+from refmem.experiments.extended.criteria import CRITERIA, measures
+from refmem.experiments.extended.report import plot_tradeoff, save_stage_figures, write_report
+from refmem.experiments.extended.sweep import SweepResult, make_cues, make_stimuli, summarize, threshold_sweep
 
-__all__ = ["run", "STREAM_ENTROPY"]
+__all__ = ["run", "control_summaries", "untrained_like", "STREAM_ENTROPY", "BLEND_BETA"]
+
+#: inverse temperature of the ``blend`` control (the paper's is 100)
+BLEND_BETA = 1e-3
 
 #: extra entropy mixed into the seed of this experiment's random streams, so that its
 #: scenes are not the consolidation run's scenes for the same ``--seed`` (both derive
@@ -81,7 +86,12 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     t_sweep = time.perf_counter() - t0
     summary = summarize(sweep, cfg.thresholds)
     figs = list(cfg.figure_thresholds) or [thresholds[0], thresholds[-1]]
-    criteria = evaluate_criteria(summary, low=min(figs), high=max(figs))
+    low, high = min(figs), max(figs)
+    t0 = time.perf_counter()
+    controls = control_summaries(vae, untrained_like(vae, cfg.seed), stimuli, cues, cfg, thresholds, low)
+    t_controls = time.perf_counter() - t0
+    ctl_measures = {name: measures(s, low, high) for name, s in controls.items()}
+    criteria = evaluate(CRITERIA, measures(summary, low, high), ctl_measures)
     t0 = time.perf_counter()
     figures = save_stage_figures(out_dir, sweep.recalls, cfg.n_figure_items)
     skipped = []
@@ -92,18 +102,58 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     t_fig = time.perf_counter() - t0
     results = {
         "experiment": "extended", "preset": preset, "config": config_to_dict(cfg), "vae": vae_info,
-        "summary": summary, "criteria": criteria, "passed": all(c["passed"] for c in criteria),
+        "summary": summary, "criteria": criteria, "passed": all(c["passed"] is True for c in criteria),
+        "controls": controls,
         "paper": PAPER_SWEEP,
         "per_item": {"thresholds": sweep.thresholds.tolist(), "sse": sweep.sse.tolist(),
                      "count": sweep.count.tolist(), "stored": sweep.stored.tolist(),
                      "correct": sweep.correct.tolist(), "vae_sse": sweep.vae_sse.tolist(),
                      "labels": labels.tolist()},
         "figures": figures, "skipped_figures": skipped,
-        "timings": {"vae_training_s": vae_info["train_s"], "stimuli_s": t_stim, "sweep_s": t_sweep,
+        "timings": {"vae_training_s": vae_info["train_s"], "stimuli_s": t_stim, "sweep_s": t_sweep, "controls_s": t_controls,
                     "figures_s": t_fig, "total_s": time.perf_counter() - t_start},
     }
     save_json(os.path.join(out_dir, "results.json"), results)
-    write_report(os.path.join(out_dir, "report.md"), results)
-    say(f"extended: {sum(c['passed'] for c in criteria)}/{len(criteria)} criteria pass; "
+    write_report(os.path.join(out_dir, "report.md"), results, ctl_measures)
+    say(f"extended: {sum(c['passed'] is True for c in criteria)}/{len(criteria)} criteria pass; "
         f"wrote {os.path.join(out_dir, 'report.md')}")
     return results
+
+
+def untrained_like(vae: Any, seed: int) -> Optional[Any]:
+    """An untrained VAE of ``vae``'s registered architecture (None for a custom one)."""
+    from refmem.neocortex.architectures import ARCHITECTURES
+
+    conf = getattr(vae, "config", None) or {}
+    build = ARCHITECTURES.get(conf.get("architecture"))
+    return None if build is None else build(**conf.get("kwargs", {}), rng=int(seed))
+
+
+def _every_threshold(sweep: SweepResult, thresholds) -> SweepResult:
+    """A one-threshold sweep's rows repeated at every threshold (a model that ignores it)."""
+    rep = {k: np.repeat(getattr(sweep, k), len(thresholds), axis=0)
+           for k in ("sse", "sse_in", "sse_out", "count", "stored", "correct", "max_weight")}
+    keep = {k: getattr(sweep, k) for k in ("vae_sse", "vae_sse_in", "vae_sse_out", "vae_cue_sse", "latent_dim",
+                                             "image_elements")}
+    return SweepResult(thresholds=np.asarray(thresholds, float), **rep, **keep)
+
+
+def control_summaries(vae: Any, untrained: Optional[Any], stimuli: np.ndarray, cues: np.ndarray,
+                      cfg: ExtendedConfig, thresholds, low: float) -> dict:
+    """Sweep summaries of the negative controls of :mod:`refmem.experiments.extended.criteria`.
+
+    ``untrained`` (if given) is swept like the model; ``blend`` (beta = :data:`BLEND_BETA`)
+    at the low threshold only; ``vae_only`` and ``store_all`` at thresholds 1 and 0,
+    their rows repeated at every threshold.
+    """
+    kw = dict(normalize=cfg.normalize, max_iter=cfg.max_iter, combine_tol=cfg.combine_tol,
+              batch_size=cfg.batch_size)
+    out = {}
+    if untrained is not None:
+        out["untrained"] = summarize(threshold_sweep(untrained, stimuli, cues, thresholds, beta=cfg.beta, **kw),
+                                     cfg.thresholds)
+    out["blend"] = summarize(threshold_sweep(vae, stimuli, cues, [low], beta=BLEND_BETA, **kw))
+    for name, t in (("vae_only", 1.0), ("store_all", 0.0)):
+        one = threshold_sweep(vae, stimuli, cues, [t], beta=cfg.beta, **kw)
+        out[name] = summarize(_every_threshold(one, thresholds), cfg.thresholds)
+    return out
