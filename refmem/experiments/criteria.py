@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["Criterion", "evaluate", "format_table", "count_passed", "controls_fail", "control_summary", "finite_or_none",
-           "OPS"]
+           "from_table", "OPS"]
 
 #: the comparison operators a criterion may use
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -188,3 +188,23 @@ def control_summary(criteria: Sequence[Criterion], controls: Mapping[str, Mappin
         what = f" ({descriptions[name]})" if descriptions and name in descriptions else ""
         lines.append(f"- `{name}`{what}: passes {count_passed(rows)[0]} of the {len(rows)} criteria measured on it")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def from_table(rows: Sequence[Tuple[str, str, str, str, str]], notes: Optional[Mapping[str, str]] = None,
+               **values: float) -> List[Criterion]:
+    """Criteria from a table of ``(id, effect, rule, control, paper)`` rows.
+
+    ``rule`` is ``"measure op threshold"``; the threshold may name a value given as a
+    keyword (``"loss_ratio >= {min_loss_ratio}"``). ``notes`` maps ids to notes.
+
+    Examples
+    --------
+    >>> from_table([("E0", "recall", "rate >= {r}", "untrained", "near-exact")], r=0.9)[0].rule
+    'rate >= 0.9'
+    """
+    out = []
+    for cid, effect, rule, control, paper in rows:
+        measure, op, threshold = rule.format(**values).split()
+        out.append(Criterion(cid, effect, measure, op, float(threshold), paper=paper, control=control,
+                             note=(notes or {}).get(cid, "")))
+    return out

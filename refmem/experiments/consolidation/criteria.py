@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from refmem.experiments.criteria import Criterion, finite_or_none
+from refmem.experiments.criteria import Criterion, finite_or_none, from_table
 
-__all__ = ["criteria", "CRITERIA", "MEASURES", "measures", "control_measures", "CONTROLS"]
+__all__ = ["criteria", "CRITERIA", "TABLE", "NOTES", "MEASURES", "measures", "control_measures", "CONTROLS"]
 
 #: the negative controls, by name
 CONTROLS = {
@@ -75,84 +75,97 @@ MEASURES: Dict[str, Tuple[str, Callable[[Mapping], float]]] = {
 }
 
 
+#: (id, effect, rule, control, the paper's value or wording); E3's thresholds are config fields
+TABLE = [
+    ("E1a", "replay converges to single stored memories", "e1_fraction_converged >= 0.95", "blend",
+     "near-exact copies of stored images (>= 95% with cos or max weight >= 0.99)"),
+    ("E1b", "replay reaches many different memories", "e1_memories_reached_vs_uniform >= 0.5", "one_memory",
+     "some memories replayed several times, others never (no number)"),
+    ("E2a", "recall of 10%-zeroed held-out scenes beats the corrupted input", "e2_recall_over_input < 1", "untrained",
+     "below the error of the corrupted input itself"),
+    ("E2b", "recall beats a constant image", "e2_recall_over_constant < 1", "untrained",
+     "below the error of the same VAE before training"),
+    ("E3a", "reconstruction loss falls over consolidation", "e3_loss_ratio >= {min_loss_ratio}", "untrained",
+     "367.7 -> 47.3 (x7.8) over 50 epochs"),
+    ("E3b", "semantic decoding accuracy rises", "e3_accuracy_spearman > {min_accuracy_spearman}", "untrained",
+     "Spearman(epoch, accuracy) > 0.8; 0.381 -> 0.832"),
+    ("E3c", "decoding accuracy at the end of consolidation", "e3_accuracy_final >= {min_final_accuracy}", "untrained",
+     ">= 0.70 (0.832 after 50 epochs)"),
+    ("E3d", "final accuracy above accuracy after epoch 1", "e3_final_minus_epoch1 > 0", "untrained",
+     "0.832 > 0.269"),
+    ("E4a", "latent space clusters by shape", "e4_knn_mu > 0.6", "untrained",
+     "clusters by shape (t-SNE); 5-NN agreement > 0.6"),
+    ("E4b", "mu clusters by shape better than pixels", "e4_knn_mu_minus_pixels > 0", "untrained",
+     "clusters by shape (qualitative)"),
+    ("E4c", "silhouette by shape higher in mu than in pixels", "e4_silhouette_mu_minus_pixels > 0", "untrained",
+     "silhouette(mu) > silhouette(pixels)"),
+    ("E5a", "interpolated scenes are realistic", "e5_decoded_over_blend < 1", "identity",
+     "smooth, realistic intermediate scenes (qualitative)"),
+    ("E5b", "intermediate scenes differ from each other", "e5_steps_distinct >= 0.9", "constant",
+     "smooth sequence (qualitative)"),
+    ("E5c", "the decoded path spans A to B", "e5_span >= 0.5", "constant",
+     "from A to B (qualitative)"),
+    ("E5d", "intermediates move monotonically from A to B", "e5_monotonicity >= 0.8", "constant",
+     "smooth transition (qualitative)"),
+    ("E6a", "latent arithmetic transfers B's attribute", "e6_b_value_over_chance >= 2", "returns_c",
+     "C transformed with B's differing attribute (qualitative; >= 2x chance)"),
+    ("E6b", "latent arithmetic keeps C's other attributes", "e6_c_value_over_chance >= 2", "returns_b",
+     "(the result is C, changed)"),
+    ("E7a", "prior samples ranked by P(cube) decode to cubes", "e7_cube_fraction >= 0.8", "unranked",
+     "top 20 by predict_proba of class 0 (cube) show the shape"),
+    ("E7b", "more cubes than chance", "e7_cube_p_value < 0.05", "unranked",
+     "(no test)"),
+    ("E7c", "the same for every shape class", "e7_min_fraction_all_classes >= 0.8", "unranked",
+     "(class 0 only in the paper's code)"),
+    ("E7d", "imagined scenes are varied", "e7_diversity_vs_real >= 0.5", "constant",
+     "varied, novel scenes (mean pairwise distance > 0)"),
+    ("E8a", "few-shot learning from mu beats pixels", "e8_min_gap_small_n > 0", "untrained",
+     "mu > pixels for every n <= 200"),
+    ("E8b", "few-shot gap at n = 100", "e8_gap_at_100 >= 0.15", "untrained",
+     "0.75 vs 0.335 (gap 0.415)"),
+    ("E8c", "deeper layers decode shape better (n = 100)", "e8_depth_spearman_at_100 > 0", "untrained",
+     "1.0 (monotone in depth)"),
+    ("E8d", "consolidation made mu better for few-shot learning", "e8_mu_gain_over_untrained > 0", "untrained",
+     "(the paper compares with pixels only)"),
+]
+
+#: what a reader needs to interpret a rule (deviations from the paper's procedure, extensions)
+NOTES = {
+    "E1b": "fraction of memories replayed at least once, relative to uniform sampling (1 - (1 - 1/N)^n).",
+    "E2a": "held-out scenes (the paper's code showed training images).",
+    "E2b": "the untrained VAE errs more than the mean scene does, so the rule compares with the mean scene (the "
+           "best constant image); the untrained VAE's error is in results.json.",
+    "E3a": "training recon loss, first / last epoch; the untrained control is the model before training at every "
+           "epoch (a flat curve).",
+    "E3b": "a constant curve has no trend: rho 0.",
+    "E5a": "MAE to the nearest real scene, decoded intermediates / pixel blends (interior steps).",
+    "E5b": "fraction of adjacent steps whose decoded images differ (MAE > 0.001).",
+    "E5c": "MAE(decoded t=0, decoded t=1) / MAE(A, B).",
+    "E5d": "mean over pairs of (rho(t, MAE to A) - rho(t, MAE to B)) / 2.",
+    "E6a": "factor-controlled triples (A, B differ in one factor f; C has A's value of f), not the paper's "
+           "same-shape A, C and random B; a probe for f reads B's value off the decoded z*.",
+    "E6b": "a probe for a factor g != f on which B and C differ reads C's value off the decoded z*.",
+    "E7a": "re-encoded and re-classified by the same probe (Platt-scaled SVC).",
+    "E7b": "one-sided binomial test of the top samples re-classified as cube against 1 / 4.",
+    "E7c": "an extension: min over classes.",
+    "E7d": "min over classes of the mean pairwise MAE of the top samples / that of as many real scenes of the "
+           "class.",
+    "E8a": "min over n <= 200 of accuracy(mu) - accuracy(pixels).",
+    "E8d": "mean over n <= 200 of accuracy(mu) - accuracy(mu of the untrained VAE); the untrained encoder "
+           "already decodes shape above chance, so mu > pixels alone does not show consolidation.",
+}
+
+#: config fields that set thresholds (E3)
+THRESHOLD_FIELDS = ("min_loss_ratio", "min_accuracy_spearman", "min_final_accuracy")
+
+
 def criteria(cfg=None) -> List[Criterion]:
     """The criteria of E1-E8; ``cfg`` (a ConsolidationConfig or its dict) sets the E3 thresholds."""
-    get = (lambda k, d: d) if cfg is None else (
-        (lambda k, d: cfg[k]) if isinstance(cfg, Mapping) else (lambda k, d: getattr(cfg, k)))
-    C = Criterion
-    return [
-        C("E1a", "replay converges to single stored memories", "e1_fraction_converged", ">=", 0.95,
-          paper="near-exact copies of stored images (>= 95% with cos or max weight >= 0.99)", control="blend"),
-        C("E1b", "replay reaches many different memories", "e1_memories_reached_vs_uniform", ">=", 0.5,
-          paper="some memories replayed several times, others never (no number)", control="one_memory",
-          note="fraction of memories replayed at least once, relative to uniform sampling (1 - (1 - 1/N)^n)."),
-        C("E2a", "recall of 10%-zeroed held-out scenes beats the corrupted input", "e2_recall_over_input", "<", 1.0,
-          paper="below the error of the corrupted input itself", control="untrained",
-          note="held-out scenes (the paper's code showed training images)."),
-        C("E2b", "recall beats a constant image", "e2_recall_over_constant", "<", 1.0,
-          paper="below the error of the same VAE before training", control="untrained",
-          note="the untrained VAE errs more than the mean scene does, so the rule compares with the mean "
-               "scene (the best constant image); the untrained VAE's error is in results.json."),
-        C("E3a", "reconstruction loss falls over consolidation", "e3_loss_ratio", ">=",
-          float(get("min_loss_ratio", 3.0)), paper="367.7 -> 47.3 (x7.8) over 50 epochs", control="untrained",
-          note="training recon loss, first / last epoch; the untrained control is the model before training "
-               "at every epoch (a flat curve)."),
-        C("E3b", "semantic decoding accuracy rises", "e3_accuracy_spearman", ">",
-          float(get("min_accuracy_spearman", 0.5)), paper="Spearman(epoch, accuracy) > 0.8; 0.381 -> 0.832",
-          control="untrained", note="a constant curve has no trend: rho 0."),
-        C("E3c", "decoding accuracy at the end of consolidation", "e3_accuracy_final", ">=",
-          float(get("min_final_accuracy", 0.6)), paper=">= 0.70 (0.832 after 50 epochs)", control="untrained"),
-        C("E3d", "final accuracy above accuracy after epoch 1", "e3_final_minus_epoch1", ">", 0.0,
-          paper="0.832 > 0.269", control="untrained"),
-        C("E4a", "latent space clusters by shape", "e4_knn_mu", ">", 0.6,
-          paper="clusters by shape (t-SNE); 5-NN agreement > 0.6", control="untrained"),
-        C("E4b", "mu clusters by shape better than pixels", "e4_knn_mu_minus_pixels", ">", 0.0,
-          paper="clusters by shape (qualitative)", control="untrained"),
-        C("E4c", "silhouette by shape higher in mu than in pixels", "e4_silhouette_mu_minus_pixels", ">", 0.0,
-          paper="silhouette(mu) > silhouette(pixels)", control="untrained"),
-        C("E5a", "interpolated scenes are realistic", "e5_decoded_over_blend", "<", 1.0,
-          paper="smooth, realistic intermediate scenes (qualitative)", control="identity",
-          note="MAE to the nearest real scene, decoded intermediates / pixel blends (interior steps)."),
-        C("E5b", "intermediate scenes differ from each other", "e5_steps_distinct", ">=", 0.9,
-          paper="smooth sequence (qualitative)", control="constant",
-          note="fraction of adjacent steps whose decoded images differ (MAE > 0.001)."),
-        C("E5c", "the decoded path spans A to B", "e5_span", ">=", 0.5,
-          paper="from A to B (qualitative)", control="constant",
-          note="MAE(decoded t=0, decoded t=1) / MAE(A, B)."),
-        C("E5d", "intermediates move monotonically from A to B", "e5_monotonicity", ">=", 0.8,
-          paper="smooth transition (qualitative)", control="constant",
-          note="mean over pairs of (rho(t, MAE to A) - rho(t, MAE to B)) / 2."),
-        C("E6a", "latent arithmetic transfers B's attribute", "e6_b_value_over_chance", ">=", 2.0,
-          paper="C transformed with B's differing attribute (qualitative; >= 2x chance)", control="returns_c",
-          note="factor-controlled triples (A, B differ in one factor f; C has A's value of f), not the "
-               "paper's same-shape A, C and random B; a probe for f reads B's value off the decoded z*."),
-        C("E6b", "latent arithmetic keeps C's other attributes", "e6_c_value_over_chance", ">=", 2.0,
-          paper="(the result is C, changed)", control="returns_b",
-          note="a probe for a factor g != f on which B and C differ reads C's value off the decoded z*."),
-        C("E7a", "prior samples ranked by P(cube) decode to cubes", "e7_cube_fraction", ">=", 0.8,
-          paper="top 20 by predict_proba of class 0 (cube) show the shape", control="unranked",
-          note="re-encoded and re-classified by the same probe (Platt-scaled SVC)."),
-        C("E7b", "more cubes than chance", "e7_cube_p_value", "<", 0.05,
-          paper="(no test)", control="unranked",
-          note="one-sided binomial test of the top samples re-classified as cube against 1 / 4."),
-        C("E7c", "the same for every shape class", "e7_min_fraction_all_classes", ">=", 0.8,
-          paper="(class 0 only in the paper's code)", control="unranked", note="an extension: min over classes."),
-        C("E7d", "imagined scenes are varied", "e7_diversity_vs_real", ">=", 0.5,
-          paper="varied, novel scenes (mean pairwise distance > 0)", control="constant",
-          note="min over classes of the mean pairwise MAE of the top samples / that of as many real scenes "
-               "of the class."),
-        C("E8a", "few-shot learning from mu beats pixels", "e8_min_gap_small_n", ">", 0.0,
-          paper="mu > pixels for every n <= 200", control="untrained",
-          note="min over n <= 200 of accuracy(mu) - accuracy(pixels)."),
-        C("E8b", "few-shot gap at n = 100", "e8_gap_at_100", ">=", 0.15,
-          paper="0.75 vs 0.335 (gap 0.415)", control="untrained"),
-        C("E8c", "deeper layers decode shape better (n = 100)", "e8_depth_spearman_at_100", ">", 0.0,
-          paper="1.0 (monotone in depth)", control="untrained"),
-        C("E8d", "consolidation made mu better for few-shot learning", "e8_mu_gain_over_untrained", ">", 0.0,
-          paper="(the paper compares with pixels only)", control="untrained",
-          note="mean over n <= 200 of accuracy(mu) - accuracy(mu of the untrained VAE); the untrained encoder "
-               "already decodes shape above chance, so mu > pixels alone does not show consolidation."),
-    ]
+    from refmem.experiments.consolidation.config import ConsolidationConfig
+
+    cfg = ConsolidationConfig() if cfg is None else cfg
+    values = {k: cfg[k] if isinstance(cfg, Mapping) else getattr(cfg, k) for k in THRESHOLD_FIELDS}
+    return from_table(TABLE, NOTES, **values)
 
 
 #: the criteria with the default config's thresholds

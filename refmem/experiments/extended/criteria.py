@@ -28,13 +28,13 @@ Examples
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from refmem.experiments.criteria import Criterion, finite_or_none
+from refmem.experiments.criteria import finite_or_none, from_table
 
-__all__ = ["CRITERIA", "MEASURES", "CONTROLS", "measures"]
+__all__ = ["CRITERIA", "TABLE", "NOTES", "MEASURES", "CONTROLS", "measures"]
 
 #: the negative controls, by name
 CONTROLS = {
@@ -80,33 +80,40 @@ MEASURES: Dict[str, Callable[[Mapping, float, float], float]] = {
     "e13_trace_fraction_at_highest": lambda s, lo, hi: _row(s, max(s["sweep"]["thresholds"]))["economy_mean"],
 }
 
-_C = Criterion
-CRITERIA = [
-    _C("E12a", "the cue retrieves the item's own stored trace", "e12_exact_retrieval_min", ">=", 0.9,
-       paper="argmax of the softmax = item for >= 90% of items", control="blend",
-       note="min over thresholds of the fraction of items whose winner is the cued item with weight >= 1 - 1e-6 "
-            "(the retrieved trace is the stored one)."),
-    _C("E12b", "at a low threshold recall beats the VAE alone", "e12_low_sse_over_vae", "<", 0.5,
-       paper="combined output has lower error than the VAE-only reconstruction", control="vae_only",
-       note="SSE at the low figure threshold / SSE of g(mu(x)); at least 2x lower."),
-    _C("E12c", "... in particular inside the white squares", "e12_low_sse_squares_over_vae", "<", 0.5,
-       paper="in particular inside the white-square region", control="vae_only",
-       note="the same ratio over the pixels of the squares."),
-    _C("E12d", "at a high threshold the squares are partly lost", "e12_squares_lost_at_high", ">", 0.0,
-       paper="error inside the squares at the high threshold exceeds the low-threshold error", control="store_all",
-       note="SSE inside the squares, high minus low figure threshold."),
-    _C("E13a", "recall error rises with the threshold", "e13_spearman_sse", ">", 0.99,
-       paper="rho = +1 (20.4 -> 530.7)", control="vae_only",
-       note="Spearman over the sweep thresholds (1 iff the mean SSE strictly increases); 0 for a constant curve."),
-    _C("E13b", "elements above the threshold fall with it", "e13_spearman_count", "<", -0.99,
-       paper="rho = -1 (4693 -> 691)", control="store_all"),
-    _C("E13c", "error at the highest threshold >= 5x the lowest", "e13_sse_ratio", ">=", 5.0,
-       paper="x26 (530.7 / 20.4)", control="vae_only"),
-    _C("E13d", "traces are small at the highest threshold", "e13_trace_fraction_at_highest", "<=", 0.1,
-       paper="691 of 12,288 elements above 0.20 (5.6%)", control="untrained",
-       note="(stored sensory elements + latent) / image elements; a VAE that predicts nothing makes the "
-            "hippocampus store the whole image."),
+#: what a reader needs to interpret a rule (deviations from the paper's procedure, extensions)
+NOTES = {
+    "E12a": "min over thresholds of the fraction of items whose winner is the cued item with weight >= 1 - 1e-6 "
+            "(the retrieved trace is the stored one).",
+    "E12b": "SSE at the low figure threshold / SSE of g(mu(x)); at least 2x lower.",
+    "E12c": "the same ratio over the pixels of the squares.",
+    "E12d": "SSE inside the squares, high minus low figure threshold.",
+    "E13a": "Spearman over the sweep thresholds (1 iff the mean SSE strictly increases); 0 for a constant curve.",
+    "E13d": "(stored sensory elements + latent) / image elements; a VAE that predicts nothing makes the "
+            "hippocampus store the whole image.",
+}
+
+#: the criteria of E12-E13, one row each: (id, effect, rule, control, the paper's value or wording)
+TABLE: List[Tuple[str, str, str, str, str]] = [
+    ("E12a", "the cue retrieves the item's own stored trace", "e12_exact_retrieval_min >= 0.9", "blend",
+     "argmax of the softmax = item for >= 90% of items"),
+    ("E12b", "at a low threshold recall beats the VAE alone", "e12_low_sse_over_vae < 0.5", "vae_only",
+     "combined output has lower error than the VAE-only reconstruction"),
+    ("E12c", "... in particular inside the white squares", "e12_low_sse_squares_over_vae < 0.5", "vae_only",
+     "in particular inside the white-square region"),
+    ("E12d", "at a high threshold the squares are partly lost", "e12_squares_lost_at_high > 0", "store_all",
+     "error inside the squares at the high threshold exceeds the low-threshold error"),
+    ("E13a", "recall error rises with the threshold", "e13_spearman_sse > 0.99", "vae_only",
+     "rho = +1 (20.4 -> 530.7)"),
+    ("E13b", "elements above the threshold fall with it", "e13_spearman_count < -0.99", "store_all",
+     "rho = -1 (4693 -> 691)"),
+    ("E13c", "error at the highest threshold >= 5x the lowest", "e13_sse_ratio >= 5", "vae_only",
+     "x26 (530.7 / 20.4)"),
+    ("E13d", "traces are small at the highest threshold", "e13_trace_fraction_at_highest <= 0.1", "untrained",
+     "691 of 12,288 elements above 0.20 (5.6%)"),
 ]
+
+
+CRITERIA = from_table(TABLE, NOTES)
 
 
 def measures(summary: Mapping, low: float, high: float) -> Dict[str, Optional[float]]:
