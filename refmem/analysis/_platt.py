@@ -30,7 +30,8 @@ from typing import Tuple
 
 import numpy as np
 
-__all__ = ["cv_decision_values", "sigmoid_train", "sigmoid_predict", "pairwise_coupling", "MIN_PROB"]
+__all__ = ["cv_decision_values", "sigmoid_train", "sigmoid_predict", "pairwise_coupling", "ovo_probabilities",
+           "MIN_PROB"]
 
 #: pairwise probabilities are clipped to [MIN_PROB, 1 - MIN_PROB] (libsvm)
 MIN_PROB = 1e-7
@@ -184,3 +185,30 @@ def pairwise_coupling(r: np.ndarray, max_iter: int = 100) -> np.ndarray:
                 p /= 1 + diff
         out[s] = p
     return out
+
+
+def ovo_probabilities(raw: np.ndarray, A: np.ndarray, B: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class probabilities from one-vs-one decision values (libsvm's ``svm_predict_probability``).
+
+    Parameters
+    ----------
+    raw : (n, P) ndarray
+        Decision values of the pairs (0, 1), (0, 2), ..., positive for the first class.
+    A, B : (P,) ndarray
+        The pairs' Platt sigmoids.
+    n_classes : int
+
+    Returns
+    -------
+    (n, K) ndarray, rows sum to 1
+        ``r_ij = clip(1 / (1 + exp(A_ij f_ij + B_ij)), 1e-7, 1 - 1e-7)``, ``r_ji = 1 - r_ij``;
+        two classes: ``(r_01, r_10)``; more: :func:`pairwise_coupling`.
+    """
+    K = int(n_classes)
+    r = np.zeros((raw.shape[0], K, K))
+    iu = np.triu_indices(K, 1)  # pairs (0,1), (0,2), ... in libsvm's order
+    pij = np.clip(sigmoid_predict(raw, A, B), MIN_PROB, 1 - MIN_PROB)
+    r[:, iu[0], iu[1]], r[:, iu[1], iu[0]] = pij, 1.0 - pij
+    if K == 2:
+        return np.stack([r[:, 0, 1], r[:, 1, 0]], axis=1)
+    return pairwise_coupling(r)

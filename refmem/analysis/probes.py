@@ -30,7 +30,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from refmem.analysis._logreg import LogisticRegression, accuracy, check_features, check_labels
-from refmem.analysis._platt import MIN_PROB, cv_decision_values, pairwise_coupling, sigmoid_predict, sigmoid_train
+from refmem.analysis._platt import cv_decision_values, ovo_probabilities, sigmoid_train
 from refmem.analysis._smo import gram64, ovo_vote, ovr_decision_function, rbf_kernel, row_sq_norms, smo_solve
 from refmem._utils import as_rng, check_positive
 
@@ -331,23 +331,14 @@ class SVC:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, K)`` as libsvm's ``svm_predict_probability``.
 
-        Each pair's decision value goes through its Platt sigmoid (clipped to
-        ``[1e-7, 1 - 1e-7]``), ``r_ij = 1 / (1 + exp(A_ij f_ij + B_ij))``, and the
-        pairwise probabilities are coupled into K class probabilities
-        (:func:`refmem.analysis._platt.pairwise_coupling`). As in libsvm, the argmax may
+        Each pair's decision value goes through its Platt sigmoid and the pairwise
+        probabilities are coupled into K class probabilities
+        (:func:`refmem.analysis._platt.ovo_probabilities`). As in libsvm, the argmax may
         differ from :meth:`predict` for points near a boundary.
         """
         if not hasattr(self, "probA_"):
             raise ValueError("predict_proba needs an SVC fitted with probability=True")
-        raw = self._raw_decision(X)
-        K = len(self.classes_)
-        r = np.zeros((raw.shape[0], K, K))
-        iu = np.triu_indices(K, 1)  # pairs (0,1), (0,2), ... in libsvm's order
-        pij = np.clip(sigmoid_predict(raw, self.probA_, self.probB_), MIN_PROB, 1 - MIN_PROB)
-        r[:, iu[0], iu[1]], r[:, iu[1], iu[0]] = pij, 1.0 - pij
-        if K == 2:
-            return np.stack([r[:, 0, 1], r[:, 1, 0]], axis=1)
-        return pairwise_coupling(r)
+        return ovo_probabilities(self._raw_decision(X), self.probA_, self.probB_, len(self.classes_))
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` on ``(X, y)``."""
