@@ -146,22 +146,26 @@ def interpolation(vae, images: np.ndarray, n_pairs: int = 10, n_steps: int = 10,
     blends = ((1 - tt) * xa[:, None] + tt * xb[:, None]).reshape(decoded.shape)  # (1-t) x_a + t x_b
     decoded = decoded.reshape((n_pairs, n_steps) + images.shape[1:])
     blends = blends.reshape(decoded.shape)
-    refs = [images[ref_idx[(ref_idx != ia) & (ref_idx != ib)]] for ia, ib in pairs]  # not the endpoints
-    d_bl = _path_distances(blends, refs)
+    refs = [ref_idx[(ref_idx != ia) & (ref_idx != ib)] for ia, ib in pairs]  # real scenes but the endpoints
+
+    def dist(paths):
+        return _path_distances(paths, images, refs)
+
+    d_bl = dist(blends)
     out = {"n_pairs": int(n_pairs), "n_steps": int(n_steps), "n_reference": int(len(ref_idx)),
-           **path_numbers(decoded, xa, xb, refs, d_bl)}
+           **path_numbers(decoded, dist(decoded), d_bl, xa, xb)}
     constant = np.broadcast_to(decoded[:1, :1], decoded.shape)  # ignores z: always one realistic scene
-    out["controls"] = {"constant": path_numbers(constant, xa, xb, refs, d_bl),
-                       "identity": path_numbers(blends, xa, xb, refs, d_bl)}  # encoder = decoder = identity
+    out["controls"] = {"constant": path_numbers(constant, dist(constant), d_bl, xa, xb),
+                       "identity": path_numbers(blends, d_bl, d_bl, xa, xb)}  # encoder = decoder = identity
     out["arrays"] = {"decoded": decoded, "blends": blends}
     return out
 
 
-def _path_distances(paths: np.ndarray, refs) -> np.ndarray:
-    """(P, S) MAE of every step to its nearest reference scene."""
+def _path_distances(paths: np.ndarray, images: np.ndarray, refs) -> np.ndarray:
+    """(P, S) MAE of every step of path p to its nearest scene among ``images[refs[p]]``."""
     from refmem.analysis.stats import nearest_distance
 
-    return np.stack([nearest_distance(p, r, metric="mae") for p, r in zip(paths, refs)])  # min_r mean |x - r|
+    return np.stack([nearest_distance(p, images[r], metric="mae") for p, r in zip(paths, refs)])  # min_r mean |x - r|
 
 
 def _mae(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -169,9 +173,12 @@ def _mae(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).mean(axis=(-3, -2, -1))
 
 
-def path_numbers(paths: np.ndarray, xa: np.ndarray, xb: np.ndarray, refs, d_blend: np.ndarray,
+def path_numbers(paths: np.ndarray, d_path: np.ndarray, d_blend: np.ndarray, xa: np.ndarray, xb: np.ndarray,
                  distinct_tol: float = 1e-3) -> Dict:
     """Realism, spread and direction of interpolation paths ``(P, S, H, W, C)`` from A to B.
+
+    ``d_path`` and ``d_blend`` ``(P, S)`` are the MAE of every step of the paths and of
+    the pixel blends to the nearest real scene; ``xa``, ``xb`` ``(P, H, W, C)`` the endpoints.
 
     Returns
     -------
@@ -188,11 +195,14 @@ def path_numbers(paths: np.ndarray, xa: np.ndarray, xb: np.ndarray, refs, d_blen
     """
     from refmem.analysis.stats import spearman
 
-    d = _path_distances(paths, refs)
+    d = d_path
     S = paths.shape[1]
     inner = slice(1, S - 1)
     steps = np.arange(S)
-    rho = lambda v: 0.0 if np.ptp(v) == 0 else float(spearman(steps, v)[0])  # noqa: E731
+
+    def rho(v):  # Spearman with the step; 0 for a constant distance (no trend)
+        return 0.0 if np.ptp(v) == 0 else float(spearman(steps, v)[0])
+
     to_a, to_b = _mae(paths, xa[:, None]), _mae(paths, xb[:, None])
     return {"decoded_distance": float(d[:, inner].mean()), "blend_distance": float(d_blend[:, inner].mean()),
             "decoded_distance_by_step": d.mean(axis=0).tolist(),
