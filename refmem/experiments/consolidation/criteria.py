@@ -123,7 +123,7 @@ TABLE = [
      "mu > pixels for every n <= 200"),
     ("E8b", "few-shot gap at n = 100", "e8_gap_at_100 >= 0.15", "untrained",
      "0.75 vs 0.335 (gap 0.415)"),
-    ("E8c", "deeper layers decode shape better (n = 100)", "e8_depth_spearman_at_100 > 0", "untrained",
+    ("E8c", "deeper layers decode shape better (n = 100)", "e8_depth_spearman_at_100 > 0.5", "untrained",
      "1.0 (monotone in depth)"),
     ("E8d", "consolidation made mu better for few-shot learning", "e8_mu_gain_over_untrained > 0", "untrained",
      "(the paper compares with pixels only)"),
@@ -151,6 +151,8 @@ NOTES = {
     "E7d": "min over classes of the mean pairwise MAE of the top samples / that of as many real scenes of the "
            "class.",
     "E8a": "min over n <= 200 of accuracy(mu) - accuracy(pixels).",
+    "E8c": "Spearman of accuracy with depth over pixels, conv1-4 and mu; the random features of the untrained "
+           "encoder also improve somewhat with depth (rho 0.12 in the quick run), so rho > 0 is not enough.",
     "E8d": "mean over n <= 200 of accuracy(mu) - accuracy(mu of the untrained VAE); the untrained encoder "
            "already decodes shape above chance, so mu > pixels alone does not show consolidation.",
 }
