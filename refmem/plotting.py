@@ -1,6 +1,6 @@
 """Optional matplotlib access for line plots and scatter plots.
 
-matplotlib is an optional extra (``pip install refmem[plot]``). Experiments call
+matplotlib is an optional extra (``pip install 'refmem[plot]'``). Experiments call
 :func:`get_pyplot`; when it returns ``None`` they skip the figure and record its name
 in the run's list of skipped figures. Image grids never need matplotlib
 (:mod:`refmem.imageio`).

@@ -45,7 +45,7 @@ def test_outputs_exist_and_are_well_formed(tiny_run):
         assert key in res, key
     for key in ANALYSES:
         assert isinstance(res[key], dict) and "arrays" not in res[key]
-    assert set(res["versions"]) == {"python", "numpy", "scipy", "refmem"}
+    assert set(res["versions"]) == {"python", "numpy", "scipy", "refmem", "blas_threads"}
     assert {"render", "replay", "training", "e2", "e8", "total"} <= set(res["timings"])
     cfg = CONFIGS["tiny"]
     n_ep = res["epochs_trained"]

@@ -335,12 +335,12 @@ def load_h5(path, indices=None) -> Tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ImportError
-        If h5py is missing (``pip install refmem[h5]`` or ``pip install h5py``).
+        If h5py is missing (``pip install 'refmem[h5]'`` or ``pip install h5py``).
     """
     try:
         import h5py
     except ImportError:
-        raise ImportError("load_h5 needs h5py: install it with `pip install refmem[h5]` "
+        raise ImportError("load_h5 needs h5py: install it with `pip install 'refmem[h5]'` "
                           "or `pip install h5py`") from None
     with h5py.File(os.fspath(path), "r") as f:
         for k in ("images", "labels"):

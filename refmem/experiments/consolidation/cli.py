@@ -95,5 +95,5 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"results: {os.path.join(out, 'results.json')}\nreport:  {os.path.join(out, 'report.md')}\n"
           f"model:   {os.path.join(out, 'vae.npz')}\nfigures: {out}/ (" + ", ".join(res["figures"]) + ")")
     if res["skipped_figures"]:
-        print("skipped (needs matplotlib: pip install refmem[plot]): " + ", ".join(res["skipped_figures"]))
+        print("skipped (needs matplotlib: pip install 'refmem[plot]'): " + ", ".join(res["skipped_figures"]))
     return 0

@@ -7,27 +7,15 @@ and its value); :func:`write_report` renders them and the run's key numbers as M
 from __future__ import annotations
 
 import math
-import platform
 from typing import Dict, List
 
-import numpy as np
 
 from refmem._utils import atomic_write_bytes, save_json
 from refmem.experiments.consolidation.criteria import CONTROLS, control_measures, criteria
 from refmem.experiments.criteria import control_summary, count_passed, format_table
 from refmem.progress import format_seconds
 
-__all__ = ["versions", "write_results", "write_report"]
-
-
-def versions() -> Dict[str, str]:
-    """Versions of Python, NumPy, SciPy and refmem (for ``results.json``)."""
-    import scipy
-
-    from refmem import __version__
-
-    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "refmem": __version__}
+__all__ = ["write_results", "write_report"]
 
 
 def _f(x, nd=3) -> str:
@@ -81,7 +69,7 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
     lines += ["", "## Figures", ""]
     lines += [f"- `{name}`" for name in res["figures"]]
     if res["skipped_figures"]:
-        lines += ["", "Skipped (install matplotlib, `pip install refmem[plot]`): "
+        lines += ["", "Skipped (install matplotlib, `pip install 'refmem[plot]'`): "
                   + ", ".join(f"`{n}`" for n in res["skipped_figures"])]
     lines.append("")
     atomic_write_bytes(path, "\n".join(lines).encode("utf-8"))

@@ -36,7 +36,8 @@ from refmem.analysis.decoding import probe_split
 from refmem.experiments.consolidation.relational import relational_inference
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay, replay_stats
 from refmem.experiments.consolidation.criteria import control_measures, criteria, measures
-from refmem.experiments.consolidation.report import versions, write_report, write_results
+from refmem.experiments.common import versions
+from refmem.experiments.consolidation.report import write_report, write_results
 from refmem.experiments.criteria import evaluate
 from refmem.systems.consolidation import train
 
