@@ -119,8 +119,11 @@ class GaussianEncoder:
         if self.split:
             dh = np.concatenate([d_mu, d_log_var], axis=1)
         else:
-            dh = self.mu_head.backward(d_mu, c_mu)
-            dh = dh + self.log_var_head.backward(d_log_var, c_lv)  # both heads read h
+            dh_mu = self.mu_head.backward(d_mu, c_mu)
+            dh_lv = self.log_var_head.backward(d_log_var, c_lv)
+            if dh_mu is None or dh_lv is None:  # sparse data input: no gradient to it
+                return None
+            dh = dh_mu + dh_lv  # both heads read h
         return self.trunk.backward(dh, c_trunk) if self.trunk is not None else dh
 
     def collect(self, x, names: Sequence[str]) -> Dict[str, np.ndarray]:

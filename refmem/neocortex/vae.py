@@ -23,6 +23,7 @@ from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import scipy.sparse
 
 from refmem._utils import as_rng, check_float_array, load_npz, save_npz
 from refmem.neocortex.encoder import GaussianEncoder
@@ -66,7 +67,9 @@ class VAE:
     Inputs are validated (shape ``(N, *input_shape)``, finite, in ``input_range``) and
     cast to the model dtype at the boundary: float64 data given to a float32 model
     is converted to float32. ``loss`` reports the unweighted KL; the total is
-    ``recon + kl_weight * kl``.
+    ``recon + kl_weight * kl``. For 1-D inputs ``x`` may also be a ``scipy.sparse``
+    matrix (the text VAE's binary bags of words): the first Dense layers then read only
+    its nonzeros and the results equal the dense path up to summation order.
     """
 
     def __init__(self, encoder: Union[GaussianEncoder, Layer], decoder: Layer, latent_dim: int,
@@ -113,7 +116,11 @@ class VAE:
 
         Every public method that takes images calls it; code that drives
         :meth:`forward_backward` itself (a training loop) calls it once per data set.
+        A ``scipy.sparse`` matrix (1-D inputs only) is checked on its stored values
+        and returned as CSR of the model dtype.
         """
+        if scipy.sparse.issparse(x):
+            return self._check_sparse_x(x, name)
         x = check_float_array(x, name, shape=(None,) + self.input_shape, min_size=1)
         if self.input_range is not None:
             lo, hi = self.input_range
@@ -121,6 +128,24 @@ class VAE:
                 raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got values in "
                                  f"[{x.min():g}, {x.max():g}]")
         return x.astype(self.dtype, copy=False)
+
+    def _check_sparse_x(self, x, name: str):
+        """A scipy.sparse (N, D) input of a model with 1-D inputs -> CSR of the model dtype."""
+        if len(self.input_shape) != 1 or x.ndim != 2 or x.shape[1] != self.input_shape[0] or x.shape[0] < 1:
+            raise ValueError(f"{name} must have shape (N, {self.input_shape[0] if len(self.input_shape) == 1 else '...'})"
+                             f" with N >= 1 (sparse input needs 1-D examples), got sparse {x.shape}")
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a real numeric matrix, got dtype {x.dtype}")
+        x = x.tocsr().astype(self.dtype, copy=False)
+        data = x.data
+        if data.size and not np.all(np.isfinite(data)):
+            raise ValueError(f"{name} contains NaN or inf")
+        if self.input_range is not None and data.size:
+            lo, hi = self.input_range
+            dmin, dmax = min(float(data.min()), 0.0), max(float(data.max()), 0.0)
+            if dmin < lo or dmax > hi:
+                raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got values in [{dmin:g}, {dmax:g}]")
+        return x
 
     def _check_z(self, z, name: str = "z") -> np.ndarray:
         z = check_float_array(z, name, shape=(None, self.latent_dim), min_size=1)
@@ -223,7 +248,8 @@ class VAE:
         mu, log_var, c_enc = self.encoder.forward(x, train=train, rng=gen)
         z, eps = reparameterize(mu, log_var, eps=eps, rng=gen)  # z = μ + exp(log σ²/2) ε
         x_hat, c_dec = self.decoder.forward(z, train=train, rng=gen)
-        recon, d_x_hat = RECON_LOSSES[self.recon](x, x_hat)
+        target = x.toarray() if scipy.sparse.issparse(x) else x  # the loss reads a dense x
+        recon, d_x_hat = RECON_LOSSES[self.recon](target, x_hat)
         kl, d_mu_kl, d_lv_kl = kl_normal(mu, log_var, self.kl_reduction)
         total = recon + self.kl_weight * kl  # (V1) negative ELBO as run: recon + w KL
         if not np.isfinite(total):

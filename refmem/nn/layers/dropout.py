@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+import scipy.sparse
 
 from refmem._utils import as_rng
 from refmem.nn.layers.base import Layer
@@ -40,9 +41,21 @@ class Dropout(Layer):
         self.rate, self.mode = check_rate(rate), mode
 
     def forward(self, x, train=False, rng=None):
-        """x : (N, *shape) -> y; ``rng`` (Generator or seed) required in batch mode with train."""
+        """x : (N, *shape) -> y; ``rng`` (Generator or seed) required in batch mode with train.
+
+        A ``scipy.sparse`` input (data, see :class:`~refmem.layers.Dense`) passes
+        through unchanged where dropout is the identity; masking it is not supported.
+        """
+        active = self.mode == "batch" and train and self.rate > 0
+        if scipy.sparse.issparse(x):
+            if active:
+                raise TypeError(f"{self.name}: Dropout(mode='batch') in training needs a dense input")
+            if x.ndim != 2 or x.shape[1:] != self.input_shape:
+                raise ValueError(f"{self.name}: expected input of shape (N, {', '.join(map(str, self.input_shape))}), "
+                                 f"got sparse {x.shape}")
+            return x, (x.shape[0], None)
         self._check_input(x)
-        if self.mode == "batch" and train and self.rate > 0:
+        if active:
             if rng is None:
                 raise ValueError(f"{self.name}: Dropout(mode='batch') with train=True needs an rng")
             keep = as_rng(rng).random(x.shape) >= self.rate  # keep ~ Bernoulli(1 - rate)
@@ -51,7 +64,10 @@ class Dropout(Layer):
         return x, (x.shape[0], None)
 
     def backward(self, dy, cache):
-        """dx = dy * mask (or dy in identity mode)."""
+        """dx = dy * mask (or dy in identity mode); None passes through (no gradient
+        flows back to a sparse data input)."""
         n, mask = cache
+        if dy is None:
+            return None
         check_dy(self, dy, n)
         return dy if mask is None else dy * mask
