@@ -208,3 +208,43 @@ def test_int_df_is_a_count_and_float_df_a_fraction():
     assert voc(max_df=np.float64(0.75), min_df=np.int64(2)) == ["bb"]   # numpy scalars alike
     with pytest.raises(ValueError):
         drm.BagOfWords(max_df=1, min_df=2).fit(docs)            # max count below min count
+
+
+# --------------------------------------------------------------------------- background, decoupling
+def test_background_vocabulary_is_deterministic_distinct_and_disjoint():
+    bg = drm.background_vocabulary(200, 20)
+    assert len(bg) == 200 and all(len(t) == 20 for t in bg)
+    words = [w for t in bg for w in t]
+    assert len(set(words)) == 4000
+    assert not set(words) & (ALL_DRM_WORDS | set(drm.FILLER_WORDS))
+    assert all(drm.tokenize(w) == [w] for w in words[:50])
+    assert drm.background_vocabulary(200, 20) == bg
+    assert drm.background_vocabulary(3, 20) == bg[:3]
+    with pytest.raises(ValueError):
+        drm.background_vocabulary(-1, 20)
+
+
+def test_background_words_per_story():
+    stories = drm.generate_corpus(200, rng=0, n_background=(4, 8))
+    bg = {w for t in drm.background_vocabulary(200, 20) for w in t}
+    for s in stories:
+        toks = set(drm.tokenize(s)) & bg
+        assert 4 <= len(toks) <= 8
+    # off by default: the default corpus is unchanged
+    assert drm.generate_corpus(30, rng=4) == drm.generate_corpus(30, rng=4, n_background=(0, 0))
+    with pytest.raises(ValueError, match="n_background"):
+        drm.generate_corpus(5, rng=0, n_background=(2, 30))
+
+
+def test_decoupled_lures_never_meet_their_associates():
+    normal = drm.generate_corpus(2000, rng=1)
+    stories = drm.generate_corpus(2000, rng=1, decouple_lures=True)
+    n_lure = 0
+    for s in stories:
+        toks = set(drm.tokenize(s))
+        for lure in drm.LURES:
+            if lure in toks:
+                n_lure += 1
+                assert not toks & set(drm.DRM_LISTS[lure])
+    n_normal = sum(lure in set(drm.tokenize(s)) for s in normal for lure in drm.LURES)
+    assert 0.85 < n_lure / n_normal < 1.15  # lure frequency kept

@@ -27,7 +27,7 @@ import numpy as np
 from refmem._utils import as_rng, check_array
 
 __all__ = ["DRM_LISTS", "LURES", "FILLER_WORDS", "HUMAN_FALSE_RECALL", "generate_corpus",
-           "tokenize", "BagOfWords"]
+           "background_vocabulary", "tokenize", "BagOfWords"]
 
 #: The paper's 20 DRM lists, lure -> 15 associates, in the order and spelling of the
 #: paper's ``drm_modelling/config.py`` (the king, girl, man and black lists are left
@@ -106,6 +106,7 @@ FILLER_WORDS: Tuple[str, ...] = tuple("""
     spring fall
 """.split())
 
+_LURE_SET = frozenset(LURES)
 _SUBJECTS = ("She", "He", "They", "We")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
@@ -123,6 +124,34 @@ def _check_range(value, name: str, low: int) -> Tuple[int, int]:
     return int(a), int(b)
 
 
+_SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")  # 70 syllables
+
+
+def background_vocabulary(n_topics: int, topic_size: int) -> Tuple[Tuple[str, ...], ...]:
+    """Pseudo-words of the background topics: ``n_topics`` tuples of ``topic_size`` words.
+
+    Deterministic (no random state): word i (topic ``i // topic_size``) is three
+    consonant-vowel syllables plus a final "k", indexed by ``(7919 i + 17) mod 70^3``
+    (a bijection, so words are distinct); a word that is a DRM or filler word is
+    skipped. Pseudo-words stand for the long tail of content words of real stories.
+    """
+    for name, v in (("n_topics", n_topics), ("topic_size", topic_size)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    n = int(n_topics) * int(topic_size)
+    if n > 300_000:
+        raise ValueError(f"n_topics * topic_size must be <= 300000, got {n}")
+    taken = set(LURES) | {w for ws in DRM_LISTS.values() for w in ws} | set(FILLER_WORDS)
+    words, i = [], 0
+    while len(words) < n:
+        j = (7919 * i + 17) % 70 ** 3
+        i += 1
+        w = _SYLLABLES[j % 70] + _SYLLABLES[(j // 70) % 70] + _SYLLABLES[j // 4900] + "k"
+        if w not in taken:
+            words.append(w)
+    return tuple(tuple(words[t * topic_size:(t + 1) * topic_size]) for t in range(int(n_topics)))
+
+
 def _theme_probabilities(zipf: float, lure_weight: float) -> np.ndarray:
     """p over [lure, a_1, ..., a_15]: w_r = r^-zipf, w_lure = lure_weight * mean(w)."""
     w = np.arange(1, 16, dtype=np.float64) ** -zipf  # w_r = 1 / r^zipf
@@ -133,7 +162,10 @@ def _theme_probabilities(zipf: float, lure_weight: float) -> np.ndarray:
 def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
                     n_theme: Tuple[int, int] = (2, 6), p_second: float = 0.3,
                     zipf: float = 0.7, n_filler: Tuple[int, int] = (6, 14),
-                    filler_zipf: float = 0.8, return_themes: bool = False
+                    filler_zipf: float = 0.8, n_background: Tuple[int, int] = (0, 0),
+                    n_background_topics: int = 200, background_topic_size: int = 20,
+                    background_zipf: float = 0.7, decouple_lures: bool = False,
+                    return_themes: bool = False
                     ) -> Union[List[str], Tuple[List[str], np.ndarray]]:
     """Seeded synthetic "stories" with DRM theme structure (replaces ROCStories).
 
@@ -147,7 +179,15 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
        same way;
     4. f ~ U{n_filler} filler words drawn without replacement from
        :data:`FILLER_WORDS` with weights ``rank^-filler_zipf``;
-    5. the words shuffled into crude sentences ("She saw the chilly and the ice.").
+    5. b ~ U{n_background} words of one background topic, uniform over
+       ``n_background_topics`` topics of :func:`background_vocabulary`, drawn without
+       replacement with weights ``rank^-background_zipf`` (off by default; they give
+       the corpus the long tail of topic-structured content words of real text);
+    6. the words shuffled into crude sentences ("She saw the chilly and the ice.").
+
+    With ``decouple_lures`` every lure drawn in step 2 or 3 is replaced by the lure of
+    a list that is neither of the story's themes (uniformly): the lures keep their
+    frequency but never co-occur with their own associates (a negative control).
 
     Parameters
     ----------
@@ -158,8 +198,13 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
     n_theme, n_filler : (int, int)
         Inclusive ranges of theme and filler words per story.
     p_second : float, default 0.3
-    zipf, filler_zipf : float
-        Zipf exponents of associate and filler weights (>= 0).
+    zipf, filler_zipf, background_zipf : float
+        Zipf exponents of associate, filler and background weights (>= 0).
+    n_background : (int, int), default (0, 0)
+        Inclusive range of background-topic words per story.
+    n_background_topics, background_topic_size : int
+        Number and size of the background topics.
+    decouple_lures : bool, default False
     return_themes : bool, default False
         Also return the themes.
 
@@ -177,7 +222,13 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
     lo_f, hi_f = _check_range(n_filler, "n_filler", 0)
     if hi_f > len(FILLER_WORDS):
         raise ValueError(f"n_filler max must be <= {len(FILLER_WORDS)}, got {hi_f}")
-    for name, v in (("lure_weight", lure_weight), ("zipf", zipf), ("filler_zipf", filler_zipf)):
+    lo_b, hi_b = _check_range(n_background, "n_background", 0)
+    background = background_vocabulary(n_background_topics, background_topic_size) if hi_b else ()
+    if hi_b and (not background or hi_b > background_topic_size):
+        raise ValueError(f"n_background max must be <= background_topic_size "
+                         f"({background_topic_size}) and n_background_topics >= 1")
+    for name, v in (("lure_weight", lure_weight), ("zipf", zipf), ("filler_zipf", filler_zipf),
+                    ("background_zipf", background_zipf)):
         if not np.isfinite(v) or v < 0:
             raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
     if not 0.0 <= p_second <= 1.0:
@@ -186,6 +237,8 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
     p_theme = _theme_probabilities(float(zipf), float(lure_weight))
     p_fill = np.arange(1, len(FILLER_WORDS) + 1, dtype=np.float64) ** -float(filler_zipf)
     p_fill /= p_fill.sum()
+    p_bg = np.arange(1, background_topic_size + 1, dtype=np.float64) ** -float(background_zipf)
+    p_bg /= p_bg.sum()
     n_lists = len(LURES)
     words_of = [(lure,) + DRM_LISTS[lure] for lure in LURES]
 
@@ -201,9 +254,17 @@ def generate_corpus(n_stories: int, rng=None, *, lure_weight: float = 1.0,
             m2 = min(int(gen.integers(1, 3)), int(np.count_nonzero(p_theme)))
             words += [words_of[k2][i] for i in gen.choice(16, size=m2, replace=False, p=p_theme)]
             themes[s, 1] = k2
+        if decouple_lures:  # a lure only ever appears with the words of other lists
+            others = [j for j in range(n_lists) if j not in themes[s]]
+            words = [LURES[others[int(gen.integers(len(others)))]] if w in _LURE_SET else w
+                     for w in words]
         f = int(gen.integers(lo_f, hi_f + 1))
         picks = gen.choice(len(FILLER_WORDS), size=f, replace=False, p=p_fill)
         words += [FILLER_WORDS[i] for i in picks]
+        if hi_b:
+            topic = background[int(gen.integers(len(background)))]
+            b = int(gen.integers(lo_b, hi_b + 1))
+            words += [topic[i] for i in gen.choice(len(topic), size=b, replace=False, p=p_bg)]
         stories.append(_sentences(words, gen))
     return (stories, themes) if return_themes else stories
 
