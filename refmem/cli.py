@@ -23,6 +23,7 @@ EXPERIMENTS = {
     "prototypes": "refmem.experiments.prototypes",
     "boundary": "refmem.experiments.boundary",
     "carmichael": "refmem.experiments.carmichael",
+    "drm": "refmem.experiments.drm",
 }
 
 #: benchmark name -> module exposing main(argv), DESCRIPTION
