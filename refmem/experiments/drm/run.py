@@ -225,6 +225,7 @@ def run(config: DRMConfig, out_dir: str, *, preset: str = "custom", corpus_file:
                           "epochs": None if h is None else h["epochs"]})
             say(f"drm: sweep lure_weight {w:g} (P(lure | associate) {st['p_lure_given_assoc']:.3f}): "
                 + " ".join(f"{k}:{r:.3f}" for k, r in zip(c["ks"], c["rate"])))
+        sweep.sort(key=lambda e: e["lure_weight"])
         timings["sweep_s"] = time.perf_counter() - t0
 
     rows = evaluate(CRITERIA, ms, controls)
