@@ -28,7 +28,7 @@ def test_sparse_input_gives_the_dense_results(small_vae):
 
 
 def test_dense_layer_sparse_forward_backward():
-    from refmem.layers import Dense
+    from refmem.nn.layers import Dense
     rng = np.random.default_rng(0)
     layer = Dense(8, 4, rng=0, dtype=np.float64)
     x = (rng.random((6, 8)) < 0.3) * rng.random((6, 8))
@@ -69,7 +69,7 @@ def test_sparse_input_validation():
         vae.encode(scipy.sparse.csr_matrix(np.full((2, 6), 2.0, np.float32)))
     with pytest.raises(ValueError, match="NaN"):
         vae.encode(scipy.sparse.csr_matrix(np.full((2, 6), np.nan, np.float32)))
-    from refmem.layers import Dropout
+    from refmem.nn.layers import Dropout
     d = Dropout((6,), 0.5, mode="batch")
     with pytest.raises(TypeError, match="dense"):
         d.forward(scipy.sparse.csr_matrix(np.ones((2, 6), np.float32)), train=True, rng=0)

@@ -102,7 +102,7 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
     Parameters
     ----------
     vae : VAE
-    x : (N, *vae.input_shape) ndarray
+    x : (N, *vae.input_shape) ndarray, or (N, D) scipy.sparse matrix
         Training data (validated and cast to the model dtype once).
     optimizer : object with ``step(grads)``
         Usually :class:`refmem.nn.optim.Adam` over ``vae.params``. ``step`` receives
@@ -132,7 +132,7 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
         sums["recon"] += losses["recon"]
         sums["kl"] += losses["kl"]
         if _on_batch is not None:
-            _on_batch(n_batches, {"size": len(xb)})
+            _on_batch(n_batches, {"size": xb.shape[0]})
         n_batches += 1
     return {k: v / n_batches for k, v in sums.items()}
 

@@ -6,9 +6,9 @@ Modules: :mod:`~.config` (presets), :mod:`~.corpus` (synthetic or user corpus),
 statistics), :mod:`~.criteria`, :mod:`~.figures`, :mod:`~.report`, :mod:`~.run`,
 :mod:`~.cli`. Equations and procedure: ``docs/drm.md``.
 """
-from .cli import DESCRIPTION, main
-from .config import CONFIGS, PAPER_CURVE, PAPER_FULL_LIST_LURES, CorpusConfig, DRMConfig, validate_config
-from .run import run
+from refmem.experiments.drm.cli import DESCRIPTION, main
+from refmem.experiments.drm.config import CONFIGS, PAPER_CURVE, PAPER_FULL_LIST_LURES, CorpusConfig, DRMConfig, validate_config
+from refmem.experiments.drm.run import run
 
 __all__ = ["main", "DESCRIPTION", "CONFIGS", "run", "DRMConfig", "CorpusConfig", "PAPER_CURVE",
            "PAPER_FULL_LIST_LURES", "validate_config"]

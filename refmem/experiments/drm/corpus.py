@@ -16,7 +16,7 @@ import scipy.sparse
 
 from refmem.datasets.drm import DRM_LISTS, LURES, BagOfWords, generate_corpus, tokenize
 
-from .config import CorpusConfig
+from refmem.experiments.drm.config import CorpusConfig
 
 __all__ = ["read_stories", "synthetic_stories", "decouple_stories", "vectorize"]
 

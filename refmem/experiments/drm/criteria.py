@@ -22,7 +22,7 @@ from refmem.analysis import spearman
 from refmem.datasets.drm import HUMAN_FALSE_RECALL
 from refmem.experiments.criteria import Criterion
 
-from .config import PAPER_CURVE
+from refmem.experiments.drm.config import PAPER_CURVE
 
 __all__ = ["CRITERIA", "measures", "rmse", "CONTROL_NAMES"]
 

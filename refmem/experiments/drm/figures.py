@@ -14,7 +14,7 @@ from typing import List, Tuple
 from refmem.datasets.drm import HUMAN_FALSE_RECALL
 from refmem.plotting import get_pyplot, save_figure
 
-from .config import PAPER_CURVE, PAPER_FULL_LIST_LURES
+from refmem.experiments.drm.config import PAPER_CURVE, PAPER_FULL_LIST_LURES
 
 __all__ = ["make_figures"]
 

@@ -13,7 +13,7 @@ import scipy.sparse
 from refmem.analysis import sem
 from refmem.datasets.drm import DRM_LISTS, LURES
 
-from .model import list_indices, study_bags
+from refmem.experiments.drm.model import list_indices, study_bags
 
 __all__ = ["full_lists", "list_length_curve", "corpus_stats"]
 

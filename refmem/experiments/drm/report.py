@@ -8,7 +8,7 @@ from refmem.datasets.drm import HUMAN_FALSE_RECALL
 from refmem.experiments.criteria import format_table
 from refmem.progress import format_seconds
 
-from .config import PAPER_CURVE, PAPER_FULL_LIST_LURES
+from refmem.experiments.drm.config import PAPER_CURVE, PAPER_FULL_LIST_LURES
 
 __all__ = ["write_report", "render_report"]
 

@@ -23,16 +23,17 @@ import numpy as np
 from refmem import bow_vae, load_vae
 from refmem._utils import load_json, save_json
 from refmem.config import config_to_dict
+from refmem.experiments.common import versions
 from refmem.experiments.criteria import count_passed, evaluate
 from refmem.progress import format_seconds, log
 
-from .config import DRMConfig, validate_config
-from .corpus import decouple_stories, read_stories, synthetic_stories, vectorize
-from .criteria import CRITERIA, measures
-from .figures import make_figures
-from .measure import corpus_stats, full_lists, list_length_curve
-from .model import hippocampus_only_recall_fn, prior_recall_fn, vae_recall_fn
-from .report import write_report
+from refmem.experiments.drm.config import DRMConfig, validate_config
+from refmem.experiments.drm.corpus import decouple_stories, read_stories, synthetic_stories, vectorize
+from refmem.experiments.drm.criteria import CRITERIA, measures
+from refmem.experiments.drm.figures import make_figures
+from refmem.experiments.drm.measure import corpus_stats, full_lists, list_length_curve
+from refmem.experiments.drm.model import hippocampus_only_recall_fn, prior_recall_fn, vae_recall_fn
+from refmem.experiments.drm.report import write_report
 
 __all__ = ["run", "train_text_vae", "corpus_for", "STREAM_ENTROPY"]
 
@@ -238,7 +239,7 @@ def run(config: DRMConfig, out_dir: str, *, preset: str = "custom", corpus_file:
         "controls": {n: {"measures": controls[n], "curve": control_curves[n], **control_info.get(n, {})}
                      for n in controls},
         "sweep": sweep, "criteria": rows, "passed": bool(n_pass == n_crit), "n_passed": n_pass,
-        "n_criteria": n_crit, "timings": timings,
+        "n_criteria": n_crit, "timings": timings, "versions": versions(),
     }
     results["figures"], results["skipped_figures"] = make_figures(results, out_dir)
     results["timings"]["total_s"] = time.perf_counter() - t_start
