@@ -6,9 +6,10 @@ so ``refmem run drm --set corpus.lure_weight=2 --set ks=[3,9,15]`` works.
 =========  ===========================================================================
 preset     meaning
 =========  ===========================================================================
-``quick``  (default) 4,000 synthetic stories, VAE trained for at most 20 epochs, the
-           full measurement, the controls and a 3-point sensitivity sweep; a few
-           minutes on 2 cores (a smoke run: the VAE is far less trained than the paper's)
+``quick``  (default) 20,000 synthetic stories *without* background topics (V ~ 500),
+           VAE trained for at most 15 epochs, the full measurement, the controls and a
+           3-point sensitivity sweep; a few minutes on 2 cores. A smoke run in another
+           regime (small vocabulary, short training), not the result: see docs/drm.md
 ``paper``  10,000 stories (ROCStories has 52,665; fewer to fit a 2-core machine), the
            paper's training (at most 100 epochs, early stopping with patience 3), a
            4-point sensitivity sweep; each VAE takes 15-30 min on one core
@@ -160,7 +161,7 @@ def validate_config(cfg: DRMConfig) -> DRMConfig:
 
 
 CONFIGS = {
-    "quick": DRMConfig(corpus=CorpusConfig(n_stories=4000), epochs=20,
+    "quick": DRMConfig(corpus=CorpusConfig(n_stories=20000, n_background=(0, 0)), epochs=15,
                        sweep_lure_weights=(0.25, 1.0, 2.0)),
     "paper": DRMConfig(corpus=CorpusConfig(n_stories=10000), epochs=100,
                        sweep_lure_weights=(0.25, 0.5, 1.0, 2.0)),

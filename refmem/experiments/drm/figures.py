@@ -47,7 +47,7 @@ def make_figures(results: dict, out_dir: str) -> Tuple[List[str], List[str]]:
     ax.set_ylabel("P(false recall of the lure)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(c["ks"])
-    ax.set_title("DRM: false recall vs list length (mean ± SEM, 400 trials per k)", fontsize=10)
+    ax.set_title(f"DRM: false recall vs list length (mean ± SEM, {c['n_trials'][0]} trials per k)", fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     save_figure(fig, os.path.join(out_dir, "false_recall.png"))
 
@@ -66,18 +66,17 @@ def make_figures(results: dict, out_dir: str) -> Tuple[List[str], List[str]]:
     ax.set_ylim(0, 1.05)
     ax.set_title(f"Full 15-word lists: {results['full_lists']['n_lures_recalled']}/20 lures recalled "
                  f"(paper 6/20)", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     save_figure(fig, os.path.join(out_dir, "full_lists.png"))
 
     if results["sweep"]:
         fig, ax = plt.subplots(figsize=(6.4, 4.4))
         _reference(ax)
-        cmap = plt.get_cmap("viridis")
-        n = len(results["sweep"])
+        colors = ["tab:purple", "tab:green", "tab:orange", "tab:blue", "tab:red", "tab:brown", "tab:olive"]
         for i, s in enumerate(results["sweep"]):
             main = s["lure_weight"] == results["config"]["corpus"]["lure_weight"]
             ax.errorbar(s["ks"], s["rate"], yerr=s["sem"], fmt="o-", ms=3, capsize=2, lw=2.2 if main else 1.2,
-                        color=cmap(i / max(n - 1, 1)),
+                        color=colors[i % len(colors)],
                         label=f"lure_weight {s['lure_weight']:g} (P(lure|assoc) {s['p_lure_given_assoc']:.2f})"
                               + (" [main]" if main else ""))
         ax.set_xlabel("number of studied associates k")
