@@ -297,3 +297,20 @@ def test_registered_and_tiny_run_end_to_end(tmp_path):
     main(["--config", "tiny", "--out", str(out), "--quiet", "--resume"])
     r2 = json.loads((out / "results.json").read_text())
     assert r2["curve"] == r["curve"] and r2["sweep"] == r["sweep"]
+
+
+def test_cli_corpus_file_and_vae_mismatch(tmp_path, capsys):
+    from refmem.experiments.drm.config import CONFIGS as C
+    stories = synthetic_stories(C["tiny"].corpus, np.random.default_rng(1))
+    f = tmp_path / "stories.txt"
+    f.write_text("\n".join(stories) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    main(["--config", "tiny", "--corpus", str(f), "--out", str(out), "--quiet", "--set", "controls=false"])
+    r = json.loads((out / "results.json").read_text())
+    assert r["corpus"]["source"].startswith("file stories.txt (400 stories)")
+    assert r["sweep"] == [] and r["controls"] == {}
+    bad = tmp_path / "bad_vae.npz"
+    bow_vae(7, latent_dim=4, rng=0).save(bad)
+    with pytest.raises(SystemExit) as e:
+        main(["--config", "tiny", "--corpus", str(f), "--vae", str(bad), "--out", str(out), "--quiet"])
+    assert e.value.code == 2 and "reads 7 words" in capsys.readouterr().err

@@ -19,7 +19,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from refmem.experiments.drm.run import run
 
     p = argparse.ArgumentParser(prog="refmem run drm", description=DESCRIPTION)
-    add_arguments(p, CONFIGS, "drm", vae=True, resume=True)
+    add_arguments(p, CONFIGS, "drm", resume=True)
+    p.add_argument("--vae", default=None, metavar="FILE",
+                   help="a trained text VAE (.npz) for this corpus's vocabulary, instead of training one")
     p.add_argument("--corpus", default=None, metavar="FILE",
                    help="a real corpus: one story per line, or a CSV with columns sentence1..sentence5 "
                         "(ROCStories layout); default: the built-in synthetic corpus")
