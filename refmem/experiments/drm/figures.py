@@ -48,7 +48,7 @@ def make_figures(results: dict, out_dir: str) -> Tuple[List[str], List[str]]:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(c["ks"])
     ax.set_title(f"DRM: false recall vs list length (mean ± SEM, {c['n_trials'][0]} trials per k)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, os.path.join(out_dir, "false_recall.png"))
 
     rows = results["full_lists"]["lists"]
@@ -83,6 +83,6 @@ def make_figures(results: dict, out_dir: str) -> Tuple[List[str], List[str]]:
         ax.set_ylabel("P(false recall of the lure)")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title("Sensitivity to the corpus's lure-associate co-occurrence", fontsize=10)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         save_figure(fig, os.path.join(out_dir, "sensitivity.png"))
     return names, []
