@@ -12,7 +12,7 @@ preset     meaning
            regime (small vocabulary, short training), not the result: see docs/drm.md
 ``paper``  10,000 stories (ROCStories has 52,665; fewer to fit a 2-core machine), the
            paper's training (at most 100 epochs, early stopping with patience 3), a
-           4-point sensitivity sweep; each VAE takes 15-30 min on one core
+           4-point sensitivity sweep; each VAE takes about 6 min of an idle core
 ``tiny``   a few hundred stories and a small latent: seconds, for tests
 =========  ===========================================================================
 
