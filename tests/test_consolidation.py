@@ -97,6 +97,8 @@ def test_resume_is_bit_identical(tiny_run, tmp_path, cache_env):
     assert os.path.exists(os.path.join(out, "checkpoint.npz")) and not os.path.exists(os.path.join(out, "vae.npz"))
     res = run(cfg, out, quiet=True, preset="tiny", resume=True)
     assert res["resumed"] and res["replay_from_cache"]
+    with open(os.path.join(out, "report.md")) as fh:  # the report counts the epochs of both processes
+        assert f"its {len(res['epoch_seconds'])} training epochs took" in fh.read()
     ref = _load(tiny_run)
     got = _load(out)
     for k in ARRAY_KEYS:

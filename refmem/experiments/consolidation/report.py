@@ -47,7 +47,10 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
              f"{res['epochs_trained']} epoch(s) (max {cfg['epochs']}"
              f"{', stopped early' if res['stopped_early'] else ''}); {cfg['n_heldout']} held-out scenes; "
              f"probe fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.",
-             f"Total wall time {format_seconds(res['timings']['total'])}. Versions: "
+             (f"Wall time {format_seconds(res['timings']['total'])} in the process that finished the run, "
+              f"which resumed an interrupted one: its {len(res['epoch_seconds'])} training epochs took "
+              f"{format_seconds(sum(res['epoch_seconds']))} in all, across processes. Versions: "
+              if res["resumed"] else f"Total wall time {format_seconds(res['timings']['total'])}. Versions: ")
              + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".", "",
              f"## Paper effects ({n_pass}/{len(rows)} pass)", "", format_table(rows),
              "Paper values are from `docs/paper-experiments.md` (E3 and E8 read from the paper's figure files); "
