@@ -8,6 +8,8 @@
 * :func:`sem`: standard error of the mean.
 * :func:`nearest_distance`: per-query distance to the nearest reference, e.g. pixel
   MAE to the nearest of 1,000 real scenes (E5 "closer to the manifold").
+* :func:`roc_auc`: area under the ROC curve of a score separating two sets (E17
+  familiar vs novel).
 
 Distances are computed in float64 in row blocks, so (n, n) problems with n <= 5,000
 never hold more than a block of the distance matrix at once. Equations:
@@ -24,7 +26,7 @@ from refmem.analysis._logreg import check_features
 from refmem.analysis._smo import row_sq_norms, sq_distances
 from refmem._utils import check_array, check_float_array
 
-__all__ = ["pca", "knn_agreement", "silhouette_score", "spearman", "sem", "nearest_distance"]
+__all__ = ["pca", "knn_agreement", "silhouette_score", "spearman", "sem", "nearest_distance", "roc_auc"]
 
 _BLOCK_ELEMENTS = 1 << 22  # float64 elements per distance block (32 MB)
 
@@ -293,3 +295,34 @@ def nearest_distance(queries: Any, references: Any, metric: str = "mae",
             dist[a:a + step] = np.sqrt(dj) if metric == "euclidean" else dj / d
             index[a:a + step] = j
     return (dist, index) if return_index else dist
+
+
+def roc_auc(negative: Any, positive: Any) -> float:
+    """Area under the ROC curve of a score that should be higher for ``positive`` items.
+
+    ``AUC = P(s_pos > s_neg) + P(s_pos = s_neg) / 2`` over all pairs, computed from the
+    Mann-Whitney U statistic of the average-tie ranks: ``U / (n_neg n_pos)``.
+    0.5 = no separation, 1 = every positive item scores above every negative one.
+
+    Parameters
+    ----------
+    negative, positive : (n,) array_like, n >= 1, finite
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> roc_auc([1, 2, 3], [4, 5, 6]), roc_auc([1, 2], [1, 2])
+    (1.0, 0.5)
+    """
+    neg = check_float_array(negative, "negative", ndim=1)
+    pos = check_float_array(positive, "positive", ndim=1)
+    if neg.size < 1 or pos.size < 1:
+        raise ValueError(f"roc_auc needs at least one item per set, got {neg.size} and {pos.size}")
+    if not (np.all(np.isfinite(neg)) and np.all(np.isfinite(pos))):
+        raise ValueError("roc_auc needs finite scores")
+    ranks = scipy.stats.rankdata(np.concatenate([neg, pos]))  # average ranks for ties
+    u = ranks[neg.size:].sum() - pos.size * (pos.size + 1) / 2.0  # U of the positive set
+    return float(u / (neg.size * pos.size))

@@ -24,7 +24,7 @@ import numpy as np
 from refmem._utils import as_rng, check_positive
 from refmem.nn.optim import Adam
 
-__all__ = ["train_epoch", "fit", "EarlyStopping", "Callback"]
+__all__ = ["train_epoch", "fit", "EarlyStopping", "Callback", "Snapshots"]
 
 
 class Callback:
@@ -87,6 +87,38 @@ class EarlyStopping(Callback):
         if self.update(logs["loss"]):
             self.stopped = True
             vae.stop_training = True
+
+
+class Snapshots(Callback):
+    """Keep copies of the VAE's state at chosen epochs (stages of consolidation).
+
+    After epoch ``e`` ends (1-based count ``e + 1`` in ``epochs``), ``states[e + 1]``
+    holds :meth:`VAE.get_state` copies; ``on_save(count, vae)``, if given, is called
+    too (e.g. ``vae.save(...)``, to keep the stage on disk as soon as it is reached).
+
+    Parameters
+    ----------
+    epochs : iterable of int >= 1
+        Epoch counts after which to snapshot.
+    on_save : callable(int, VAE), optional
+
+    Examples
+    --------
+    >>> Snapshots([3, 1]).epochs
+    (1, 3)
+    """
+
+    def __init__(self, epochs, on_save=None):
+        eps = sorted({int(e) for e in epochs})
+        if not eps or eps[0] < 1:
+            raise ValueError(f"snapshot epochs must be integers >= 1, got {list(epochs)!r}")
+        self.epochs, self.on_save, self.states = tuple(eps), on_save, {}
+
+    def on_epoch_end(self, epoch: int, logs: dict, vae) -> None:
+        if epoch + 1 in self.epochs:
+            self.states[epoch + 1] = vae.get_state()
+            if self.on_save is not None:
+                self.on_save(epoch + 1, vae)
 
 
 def _batch_size(batch_size) -> int:

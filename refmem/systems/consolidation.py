@@ -158,7 +158,7 @@ class _Consolidation(Callback):
 def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: int, batch_size: int,
           patience: int, batch_seed: int, checkpoint_path: Optional[str] = None, resume: bool = False,
           stop_after_epoch: Optional[int] = None, log: Optional[Callable[[str], None]] = None,
-          epoch_progress: bool = False) -> Dict[str, object]:
+          epoch_progress: bool = False, callbacks=()) -> Dict[str, object]:
     """Train ``vae`` on ``x_train`` with per-epoch measurement, early stopping and checkpoints.
 
     The loop is :func:`refmem.neocortex.training.fit` (``epoch_seed=batch_seed``,
@@ -188,6 +188,9 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
         Receives one line per epoch.
     epoch_progress : bool
         Draw a progress bar within each epoch (on a terminal only).
+    callbacks : sequence, optional
+        More :func:`~refmem.neocortex.training.fit` callbacks, run after the loop's own
+        bookkeeping (e.g. :class:`~refmem.neocortex.training.Snapshots` for stages).
 
     Returns
     -------
@@ -213,6 +216,6 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     stopper.best, stopper.wait = history["best_loss"], history["wait"]
     book = _Consolidation(history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
                           log, len(x_train), epoch_progress)
-    fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[book],
+    fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[book, *callbacks],
         initial_epoch=history["epochs_done"], epoch_seed=batch_seed, early_stopping=stopper)
     return history
