@@ -24,6 +24,9 @@ EXPERIMENTS = {
     "boundary": "refmem.experiments.boundary",
     "carmichael": "refmem.experiments.carmichael",
     "drm": "refmem.experiments.drm",
+    "lesion": "refmem.experiments.lesion",
+    "hybrid": "refmem.experiments.hybrid",
+    "novelty": "refmem.experiments.novelty",
 }
 
 #: benchmark name -> module exposing main(argv), DESCRIPTION

@@ -8,6 +8,7 @@
   energy written as the equations read (one state, float64), against which the chunked
   kernels are tested.
 * :class:`ClassicalHopfield` (``classical.py``): Hebbian +-1 network.
+* ``lesion.py``: remove a random fraction of stored memories (hippocampal lesions).
 
 Row convention: stored patterns and states are rows (``X`` ``(N, d)``); Ramsauer et
 al.'s column matrix is ``X.T``. Equations and code pointers: ``docs/hippocampus.md``.

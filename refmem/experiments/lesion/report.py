@@ -1,0 +1,65 @@
+"""E9's ``report.md``: a reconstruction, stated as such, with criteria, per-age tables and controls."""
+from __future__ import annotations
+
+import os
+from typing import Dict
+
+from refmem.experiments.criteria import count_passed, format_table
+from refmem.experiments.lesion.figures import FIGURES
+
+__all__ = ["write_report"]
+
+RECONSTRUCTION = (
+    "**Reconstruction.** The authors' notebook for this simulation is lost (the only one, in their "
+    "earlier repository, cannot be retrieved), so the protocol below is rebuilt from the model's logic "
+    "and is not verified against the paper's figure.")
+
+ALVAREZ_SQUIRE = (
+    "Alvarez & Squire (1994) modelled temporally graded retrograde amnesia with a fast medial-temporal "
+    "store that slowly trains neocortical connections: after a hippocampal lesion, memories acquired "
+    "shortly before it are lost while remote ones survive, and the loss falls off with age. Here the "
+    "lesioned error should likewise fall with memory age; the old cohorts have been replayed on more "
+    "days, so the VAE has trained on them for more epochs.")
+
+
+def write_report(path: str, res: Dict) -> None:
+    """Write the Markdown report of a lesion run."""
+    cfg, m = res["config"], res["measures"]
+    passed, total = count_passed(res["criteria"])
+    ages = res["ages"]
+    pc = res["per_cohort"]
+    lines = [f"# E9 memory age, hippocampal lesion, temporal gradient ({res['preset']})", "", RECONSTRUCTION, "",
+             f"{cfg['n_days']} days, {cfg['n_per_cohort']} scenes a day, {cfg['epochs_per_day']} VAE epochs a day on "
+             f"replays of everything stored so far (no restart), cues with {cfg['cue_fraction']:.0%} of elements "
+             f"zeroed, seed {cfg['seed']}.", "",
+             f"## Criteria: {passed}/{total} pass", "", format_table(res["criteria"]),
+             "## Recall error by memory age (mean +- SEM over the cohort)", "",
+             "| age (days) | lesioned | k = 0 control | intact | replays per memory | never replayed |",
+             "|---|---|---|---|---|---|"]
+    for c, age in enumerate(ages):
+        lines.append(f"| {age} | {pc['lesioned']['mean'][c]:.1f} +- {pc['lesioned']['sem'][c]:.1f} | "
+                     f"{pc['control']['mean'][c]:.1f} +- {pc['control']['sem'][c]:.1f} | "
+                     f"{pc['intact']['mean'][c]:.3g} | {res['replays_per_memory_by_cohort'][c]:.2f} | "
+                     f"{res['never_replayed_by_cohort'][c]:.0%} |")
+    lines += ["", f"Spearman(age, lesioned error) = {m['gradient_rho']:.3f} (one-sided p = {m['gradient_p']:.3g}); "
+              f"oldest minus newest = {m['oldest_minus_newest']:.1f} (paired p = {m['paired_p']:.3g}). "
+              f"Intact recall returned the cued memory for {res['intact_winner_correct']:.1%} of cues. "
+              f"Shape decoding from mu: {res['decoding_accuracy']['trained']:.3f} "
+              f"(untrained VAE {res['decoding_accuracy']['untrained']:.3f}).", "",
+              "## Partial lesions", "",
+              "| removed | mean error | recalls from the hippocampus | " + " | ".join(f"age {a}" for a in ages) + " |",
+              "|---|---|---|" + "---|" * len(ages)]
+    p = res["partial_lesion"]
+    for i, f in enumerate(p["fractions"]):
+        lines.append(f"| {f:.0%} | {p['mean'][i]:.1f} | {p['used_hippocampus'][i]:.0%} | "
+                     + " | ".join(f"{v:.1f}" for v in p["by_cohort"][i]) + " |")
+    lines += ["", "After a partial lesion each cue is recalled by whichever of the surviving network and the VAE "
+              "explains it better (smaller |recall - cue|).", "",
+              "## Comparison with Alvarez & Squire (1994)", "", ALVAREZ_SQUIRE, "", "## Figures", ""]
+    lines += [f"- `{f}`: {FIGURES[f]}" for f in res["figures"]]
+    lines += [f"- `{f}`: skipped (matplotlib not installed)" for f in res["skipped_figures"]]
+    t = res["timings"]
+    lines += ["", "## Run", "", "Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()) + ".", ""]
+    with open(path + ".tmp", "w") as fh:
+        fh.write("\n".join(lines))
+    os.replace(path + ".tmp", path)

@@ -1,0 +1,201 @@
+"""E9 end to end: cohorts over days, consolidation, lesions, per-age recall (a reconstruction).
+
+1. **Scenes**: ``T`` cohorts of ``n`` scenes; slot ``i`` of every cohort shares shape
+   and scale (so cohorts can be compared pair by pair), hues and orientation are drawn
+   anew; plus ``n_probe`` held-out scenes for the shape probe. All scenes are distinct.
+2. **Days** (:func:`refmem.systems.days.consolidate_over_days`): store the day's cohort,
+   replay from everything stored, train the VAE ``k`` epochs; resumable per day.
+3. **Recall at day T** of every memory from a cue with ``cue_fraction`` of its elements
+   zeroed: intact (Hopfield), lesioned (``decode(mu(cue))``), the same for the
+   untrained VAE (control ``k = 0``), and partial lesions (a fraction of memories
+   removed; :func:`refmem.systems.recall.arbitrated_recall`).
+4. **Semantic memory**: shape decoding from ``mu`` of held-out scenes.
+5. ``results.json``, ``report.md``, figures.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Dict, Optional
+
+import numpy as np
+
+from refmem._utils import load_json, save_json, spawn_rngs
+from refmem.analysis.decoding import decoding_accuracy, probe_split
+from refmem.analysis.metrics import per_image_error
+from refmem.config import config_to_dict
+from refmem.datasets.shapes3d import FACTOR_SIZES, SHAPE, factors_to_index, render
+from refmem.datasets.transforms import noise
+from refmem.experiments.common import versions
+from refmem.experiments.criteria import evaluate
+from refmem.experiments.lesion import figures as figs
+from refmem.experiments.lesion.config import LesionConfig, validate_config
+from refmem.experiments.lesion.criteria import NO_HIPPOCAMPUS, NO_REPLAY, criteria_for, measures
+from refmem.experiments.lesion.report import write_report
+from refmem.hippocampus.lesion import lesion, lesion_mask
+from refmem.hippocampus.replay import build_hippocampus
+from refmem.neocortex.recall import encode_mu
+from refmem.progress import format_seconds, log as _print
+from refmem.systems.days import cohort_index, consolidate_over_days
+from refmem.systems.recall import arbitrated_recall, hippocampal_recall, neocortical_recall
+
+__all__ = ["run", "matched_cohorts", "STREAM_ENTROPY"]
+
+#: mixed into the seed so this experiment's scenes differ from other experiments' for one --seed
+STREAM_ENTROPY = 0x1E5109
+STREAMS = ("data", "init", "replay", "batches", "cues", "lesion", "probe")
+
+
+def matched_cohorts(n_per_cohort: int, n_days: int, n_extra: int, rng, context_factor=None) -> tuple:
+    """Factor labels of ``n_days`` matched cohorts plus ``n_extra`` other scenes, all distinct.
+
+    Returns ``(labels (T n + n_extra, 6), slot (T n,))``: memory ``c n + i`` is slot
+    ``i`` of cohort ``c``; every cohort's slot ``i`` has the same shape and scale. With
+    ``context_factor`` (a hue), cohort ``c`` only uses values ``v`` of that factor with
+    ``v mod T = c`` (the other scenes use any value).
+    """
+    n = n_per_cohort * n_days
+    geometry = np.stack([rng.integers(FACTOR_SIZES[3], size=n_per_cohort),
+                         rng.integers(FACTOR_SIZES[4], size=n_per_cohort)], axis=1)
+    labels = np.zeros((n + n_extra, 6), np.int64)
+    labels[:n, 3:5] = np.tile(geometry, (n_days, 1))
+    labels[n:, 3] = rng.integers(FACTOR_SIZES[3], size=n_extra)
+    labels[n:, 4] = rng.integers(FACTOR_SIZES[4], size=n_extra)
+    free = (0, 1, 2, 5)
+    todo = np.arange(n + n_extra)
+    while todo.size:                                # redraw until every scene is distinct
+        for j in free:
+            labels[todo, j] = rng.integers(FACTOR_SIZES[j], size=todo.size)
+        if context_factor is not None:
+            mem = todo[todo < n]
+            day = mem // n_per_cohort
+            k = rng.integers(-(-(FACTOR_SIZES[context_factor] - day) // n_days))   # values day, day + T, ...
+            labels[mem, context_factor] = day + n_days * k
+        idx = factors_to_index(labels)
+        _, first = np.unique(idx, return_index=True)
+        dup = np.ones(len(idx), bool)
+        dup[first] = False
+        todo = np.flatnonzero(dup)
+    return labels, np.tile(np.arange(n_per_cohort), n_days)
+
+
+def _make_vae(cfg: LesionConfig, rng):
+    from refmem.neocortex import shapes3d_vae
+
+    return shapes3d_vae(latent_dim=cfg.latent_dim, rng=rng, dtype=np.float32, widths=tuple(cfg.vae_widths))
+
+
+def _cohort_stats(err: np.ndarray, cohort: np.ndarray, n_days: int) -> Dict[str, list]:
+    m = [float(err[cohort == c].mean()) for c in range(n_days)]
+    s = [float(err[cohort == c].std(ddof=1) / np.sqrt((cohort == c).sum())) for c in range(n_days)]
+    return {"mean": m, "sem": s}
+
+
+def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool = False,
+        preset: str = "custom", log=None) -> Dict:
+    """Run E9 and write ``results.json``, ``report.md`` and the figures into ``out_dir``.
+
+    Parameters
+    ----------
+    config : LesionConfig
+    out_dir : str
+    resume : bool
+        Continue after the last finished day of an interrupted run in ``out_dir`` (same config).
+    quiet : bool
+    preset : str
+        Recorded in the report.
+    log : callable(str), optional
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    from refmem.nn.optim import Adam
+
+    cfg = validate_config(config)
+    say = (lambda s: None) if quiet else (log or _print)
+    os.makedirs(out_dir, exist_ok=True)
+    cfg_path, ckpt = os.path.join(out_dir, "config.json"), os.path.join(out_dir, "days.npz")
+    if resume and os.path.exists(cfg_path) and load_json(cfg_path) != config_to_dict(cfg):
+        raise ValueError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
+    if not resume and os.path.exists(ckpt):
+        os.remove(ckpt)
+    save_json(cfg_path, config_to_dict(cfg))
+    rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
+    t_all = t = time.perf_counter()
+    timings: Dict[str, float] = {}
+
+    T, n = cfg.n_days, cfg.n_per_cohort
+    labels, slot = matched_cohorts(n, T, cfg.n_probe, rng["data"], cfg.context_factor)
+    images = render(labels, 64, cfg.supersample)
+    images = np.floor(images * 255 + 0.5) / np.float32(255)      # 8-bit levels, as 3dshapes
+    memories, probe_x, probe_y = images[:T * n], images[T * n:], labels[T * n:, SHAPE]
+    cohort = cohort_index(n, T)
+    timings["render"] = time.perf_counter() - t
+    say(f"lesion: {T} cohorts x {n} scenes + {cfg.n_probe} probe scenes [{format_seconds(timings['render'])}]")
+
+    t = time.perf_counter()
+    vae = _make_vae(cfg, rng["init"])
+    untrained = _make_vae(cfg, spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)["init"])
+    opt = Adam(vae.params, lr=cfg.lr, amsgrad=True)
+    hist = consolidate_over_days(vae, opt, memories, cohort, epochs_per_day=cfg.epochs_per_day,
+                                 replays_per_day=cfg.replays_per_day, beta=cfg.beta, normalize=cfg.normalize,
+                                 max_iter=cfg.max_iter, batch_size=cfg.batch_size,
+                                 replay_seed=int(rng["replay"].integers(2 ** 63)),
+                                 epoch_seed=int(rng["batches"].integers(2 ** 63)), checkpoint_path=ckpt,
+                                 resume=resume, log=lambda s: say("lesion: " + s))
+    vae.save(os.path.join(out_dir, "vae.npz"))
+    timings["days"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cues = noise(memories, cfg.cue_fraction, rng["cues"])
+    net = build_hippocampus(memories, cfg.beta, cfg.normalize)
+    intact_x, winner = hippocampal_recall(net, cues, cfg.max_iter)
+    lesioned_x = neocortical_recall(vae, cues)
+    control_x = neocortical_recall(untrained, cues)
+    err = {"intact": per_image_error(memories, intact_x), "lesioned": per_image_error(memories, lesioned_x),
+           "control": per_image_error(memories, control_x)}
+    partial = {"fractions": list(cfg.lesion_fractions), "mean": [], "by_cohort": [], "used_hippocampus": []}
+    for f in cfg.lesion_fractions:
+        keep = lesion_mask(len(memories), f, rng["lesion"])
+        rec, used = arbitrated_recall(lesion(net, keep), vae, cues, cfg.max_iter)
+        e = per_image_error(memories, rec)
+        partial["mean"].append(float(e.mean()))
+        partial["by_cohort"].append(_cohort_stats(e, cohort, T)["mean"])
+        partial["used_hippocampus"].append(float(used.mean()))
+    del net
+    fit_idx, test_idx = probe_split(cfg.n_probe, cfg.n_probe // 2, cfg.n_probe - cfg.n_probe // 2, rng["probe"])
+    acc = {name: decoding_accuracy(encode_mu(m, probe_x), probe_y, fit_idx, test_idx, cfg.probe_kind)
+           for name, m in (("trained", vae), ("untrained", untrained))}
+    timings["recall"] = time.perf_counter() - t
+
+    crit = criteria_for(cfg.alpha, cfg.max_intact_ratio, cfg.min_decoding)
+    m = measures(err["intact"], err["lesioned"], cohort, slot, acc["trained"])
+    controls = {NO_REPLAY: measures(err["intact"], err["control"], cohort, slot, acc["untrained"]),
+                NO_HIPPOCAMPUS: measures(err["lesioned"], err["lesioned"], cohort, slot, acc["trained"])}
+    rows = evaluate(crit, m, controls)
+    counts = hist["replay_counts"].sum(axis=0)
+    res = {"experiment": "lesion", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
+           "reconstruction": True, "ages": list(range(T - 1, -1, -1)),
+           "per_cohort": {k: _cohort_stats(v, cohort, T) for k, v in err.items()},
+           "replays_per_memory_by_cohort": [float(counts[cohort == c].mean()) for c in range(T)],
+           "never_replayed_by_cohort": [float((counts[cohort == c] == 0).mean()) for c in range(T)],
+           "intact_winner_correct": float(np.mean(winner == np.arange(len(memories)))),
+           "partial_lesion": partial, "decoding_accuracy": acc, "measures": m, "controls": controls,
+           "criteria": rows, "passed": all(r["passed"] for r in rows),
+           "days": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in hist.items()
+                    if k != "replay_counts"}}
+    t = time.perf_counter()
+    ex = np.concatenate([np.flatnonzero(cohort == c)[:cfg.n_examples] for c in range(T)])
+    res["figures"], res["skipped_figures"] = figs.write_figures(
+        out_dir, res, {"original": memories[ex], "cue": cues[ex], "intact": intact_x[ex],
+                       "lesioned": lesioned_x[ex]})
+    timings["figures"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t_all
+    res["timings"] = timings
+    save_json(os.path.join(out_dir, "results.json"), res)
+    write_report(os.path.join(out_dir, "report.md"), res)
+    say(f"lesion: {sum(r['passed'] is True for r in rows)}/{len(rows)} criteria pass "
+        f"[{format_seconds(timings['total'])}]; wrote {os.path.join(out_dir, 'report.md')}")
+    return res
