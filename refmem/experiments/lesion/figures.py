@@ -16,37 +16,43 @@ __all__ = ["FIGURES", "write_figures"]
 
 #: figure file -> what it shows
 FIGURES = {
-    "age_gradient.png": "recall error vs memory age: lesioned (VAE only), intact (Hopfield), and the "
-                        "never-replayed VAE (k = 0)",
+    "age_gradient.png": "recall error vs memory age: lesioned (VAE only; both orders and each), intact "
+                        "(Hopfield), and the never-replayed VAE (k = 0)",
     "partial_lesion.png": "recall error vs fraction of memories removed, one line per memory age",
-    "examples.png": "columns oldest -> newest cohort; rows: stored scene, cue, intact recall, lesioned recall",
+    "examples.png": "columns oldest -> newest (forward order); rows: stored scene, cue, intact recall, "
+                    "lesioned recall",
 }
 
 
 def _age_gradient(path: str, res: Dict, plt) -> None:
     ages = np.array(res["ages"])
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for key, label, style in (("lesioned", "lesioned (VAE only)", "o-"), ("control", "lesioned, k = 0 (no replay)", "s--"),
-                              ("intact", "intact (Hopfield)", "^-")):
-        pc = res["per_cohort"][key]
-        ax.errorbar(ages, pc["mean"], yerr=pc["sem"], fmt=style, capsize=3, label=label)
-    ax.set_xlabel("memory age at the lesion (days, T - t)")
-    ax.set_ylabel("recall error (sum over pixels of |x - x_hat|)")
-    ax.set_title("Temporal gradient after a hippocampal lesion")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    panels = ((("lesioned", "lesioned (VAE only), both orders", "o-"), ("forward", "forward order", ":"),
+               ("reverse", "reverse order", ":"), ("intact", "intact (Hopfield)", "^-")),
+              (("control", "lesioned, k = 0 (never trained on replay)", "s--"),))
+    for ax, panel in zip(axes, panels):
+        for key, label, style in panel:
+            pc = res["by_age"][key]
+            ax.errorbar(ages, pc["mean"], yerr=pc["sem"], fmt=style, capsize=3, label=label)
+        ax.set_xlabel("memory age at the lesion (days, T - t)")
+        ax.set_xticks(ages)
+        ax.legend(fontsize=8)
+    axes[0].set_ylim(bottom=0)
+    axes[0].set_ylabel("recall error (sum over pixels of |x - x_hat|)")
+    axes[0].set_title("Recall after a hippocampal lesion, by memory age")
+    axes[1].set_title("Control: no consolidation")
     save_figure(fig, path)
 
 
 def _partial(path: str, res: Dict, plt) -> None:
     p = res["partial_lesion"]
-    by = np.array(p["by_cohort"])            # (fractions, cohorts)
+    by = np.array(p["by_age"])               # (fractions, ages)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for c, age in enumerate(res["ages"]):
         ax.plot(np.array(p["fractions"]) * 100, by[:, c], "o-", label=f"age {age}")
     ax.set_xlabel("memories removed from the hippocampus (%)")
     ax.set_ylabel("recall error")
-    ax.set_title("Partial hippocampal lesions")
+    ax.set_title("Partial hippocampal lesions (forward order)")
     ax.legend(fontsize=8)
     save_figure(fig, path)
 

@@ -27,32 +27,39 @@ def write_report(path: str, res: Dict) -> None:
     cfg, m = res["config"], res["measures"]
     passed, total = count_passed(res["criteria"])
     ages = res["ages"]
-    pc = res["per_cohort"]
+    ba = res["by_age"]
+    ctx = ("" if cfg.get("context_factor") is None else
+           f" Each day's scenes share a context: day t uses the values v of factor {cfg['context_factor']} "
+           f"with v mod {cfg['n_days']} = t.")
     lines = [f"# E9 memory age, hippocampal lesion, temporal gradient ({res['preset']})", "", RECONSTRUCTION, "",
-             f"{cfg['n_days']} days, {cfg['n_per_cohort']} scenes a day, {cfg['epochs_per_day']} VAE epochs a day on "
-             f"replays of everything stored so far (no restart), cues with {cfg['cue_fraction']:.0%} of elements "
-             f"zeroed, seed {cfg['seed']}.", "",
+             f"{cfg['n_days']} days, {cfg['n_per_cohort']} new scenes a day, {cfg['epochs_per_day']} VAE epochs a "
+             f"day on replays of everything stored so far (no restart), cues with {cfg['cue_fraction']:.0%} of "
+             f"elements zeroed, seed {cfg['seed']}.{ctx} Counterbalanced: the same groups of scenes arrive in the "
+             f"forward and in the reverse order (two consolidations from the same initial VAE), so each scene is "
+             f"recalled at two ages.", "",
              f"## Criteria: {passed}/{total} pass", "", format_table(res["criteria"]),
-             "## Recall error by memory age (mean +- SEM over the cohort)", "",
-             "| age (days) | lesioned | k = 0 control | intact | replays per memory | never replayed |",
-             "|---|---|---|---|---|---|"]
-    for c, age in enumerate(ages):
-        lines.append(f"| {age} | {pc['lesioned']['mean'][c]:.1f} +- {pc['lesioned']['sem'][c]:.1f} | "
-                     f"{pc['control']['mean'][c]:.1f} +- {pc['control']['sem'][c]:.1f} | "
-                     f"{pc['intact']['mean'][c]:.3g} | {res['replays_per_memory_by_cohort'][c]:.2f} | "
-                     f"{res['never_replayed_by_cohort'][c]:.0%} |")
-    lines += ["", f"Spearman(age, lesioned error) = {m['gradient_rho']:.3f} (one-sided p = {m['gradient_p']:.3g}); "
-              f"oldest minus newest = {m['oldest_minus_newest']:.1f} (paired p = {m['paired_p']:.3g}). "
-              f"Intact recall returned the cued memory for {res['intact_winner_correct']:.1%} of cues. "
-              f"Shape decoding from mu: {res['decoding_accuracy']['trained']:.3f} "
-              f"(untrained VAE {res['decoding_accuracy']['untrained']:.3f}).", "",
-              "## Partial lesions", "",
+             "## Recall error by memory age (mean +- SEM)", "",
+             "| age (days) | lesioned, both orders | forward | reverse | k = 0 control | intact | "
+             "replays per memory | never replayed |", "|---|---|---|---|---|---|---|---|"]
+    for a in ages:
+        lines.append(f"| {a} | {ba['lesioned']['mean'][a]:.1f} +- {ba['lesioned']['sem'][a]:.1f} | "
+                     f"{ba['forward']['mean'][a]:.1f} | {ba['reverse']['mean'][a]:.1f} | "
+                     f"{ba['control']['mean'][a]:.1f} | {ba['intact']['mean'][a]:.3g} | "
+                     f"{res['replays_per_memory_by_age'][a]:.2f} | {res['never_replayed_by_age'][a]:.0%} |")
+    acc = res["decoding_accuracy"]
+    lines += ["", f"Within scenes, Spearman(age difference, error difference) = {m['gradient_rho']:.3f} "
+              f"(one-sided p = {m['gradient_p']:.3g}); a scene of the first or last group recalled when oldest "
+              f"minus when newest: {m['oldest_minus_newest']:.1f} on average (paired p = {m['paired_p']:.3g}). "
+              f"Intact recall returned the cued memory for {res['intact_winner_correct']:.1%} of cues. Shape "
+              f"decoding from mu: {acc['forward']:.3f} (reverse order {acc['reverse']:.3f}, untrained VAE "
+              f"{acc['untrained']:.3f}).", "",
+              "## Partial lesions (forward order)", "",
               "| removed | mean error | recalls from the hippocampus | " + " | ".join(f"age {a}" for a in ages) + " |",
               "|---|---|---|" + "---|" * len(ages)]
     p = res["partial_lesion"]
     for i, f in enumerate(p["fractions"]):
         lines.append(f"| {f:.0%} | {p['mean'][i]:.1f} | {p['used_hippocampus'][i]:.0%} | "
-                     + " | ".join(f"{v:.1f}" for v in p["by_cohort"][i]) + " |")
+                     + " | ".join(f"{v:.1f}" for v in p["by_age"][i]) + " |")
     lines += ["", "After a partial lesion each cue is recalled by whichever of the surviving network and the VAE "
               "explains it better (smaller |recall - cue|).", "",
               "## Comparison with Alvarez & Squire (1994)", "", ALVAREZ_SQUIRE, "", "## Figures", ""]

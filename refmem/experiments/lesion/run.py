@@ -1,16 +1,21 @@
-"""E9 end to end: cohorts over days, consolidation, lesions, per-age recall (a reconstruction).
+"""E9 end to end: groups of scenes over days, consolidation, lesions, recall by age (a reconstruction).
 
-1. **Scenes**: ``T`` cohorts of ``n`` scenes; slot ``i`` of every cohort shares shape
-   and scale (so cohorts can be compared pair by pair), hues and orientation are drawn
-   anew; plus ``n_probe`` held-out scenes for the shape probe. All scenes are distinct.
-2. **Days** (:func:`refmem.systems.days.consolidate_over_days`): store the day's cohort,
-   replay from everything stored, train the VAE ``k`` epochs; resumable per day.
-3. **Recall at day T** of every memory from a cue with ``cue_fraction`` of its elements
-   zeroed: intact (Hopfield), lesioned (``decode(mu(cue))``), the same for the
+1. **Scenes**: ``T`` groups of ``n`` scenes (slot ``i`` of every group shares shape and
+   scale; with ``context_factor`` each group has its own hues of that factor), plus
+   ``n_probe`` held-out scenes for the shape probe. All scenes are distinct.
+2. **Days, twice** (:func:`refmem.systems.days.consolidate_over_days`): the groups
+   arrive one a day in the forward order (group ``g`` on day ``g``) and, from the same
+   initial VAE, in the reverse order; each day the new group is stored, everything
+   stored is replayed, and the VAE trains ``k`` epochs. Resumable per day.
+3. **Recall at day T** of every scene from a cue with ``cue_fraction`` of its elements
+   zeroed: intact (Hopfield), lesioned (``decode(mu(cue))``) after each order, the
    untrained VAE (control ``k = 0``), and partial lesions (a fraction of memories
-   removed; :func:`refmem.systems.recall.arbitrated_recall`).
+   removed; :func:`refmem.systems.recall.arbitrated_recall`; forward order).
 4. **Semantic memory**: shape decoding from ``mu`` of held-out scenes.
 5. ``results.json``, ``report.md``, figures.
+
+Each scene is recalled once at age ``T - 1 - g`` and once at age ``g``, so the age
+effect is measured within scenes (:mod:`.criteria`).
 """
 from __future__ import annotations
 
@@ -85,12 +90,6 @@ def _make_vae(cfg: LesionConfig, rng):
     return shapes3d_vae(latent_dim=cfg.latent_dim, rng=rng, dtype=np.float32, widths=tuple(cfg.vae_widths))
 
 
-def _cohort_stats(err: np.ndarray, cohort: np.ndarray, n_days: int) -> Dict[str, list]:
-    m = [float(err[cohort == c].mean()) for c in range(n_days)]
-    s = [float(err[cohort == c].std(ddof=1) / np.sqrt((cohort == c).sum())) for c in range(n_days)]
-    return {"mean": m, "sem": s}
-
-
 def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool = False,
         preset: str = "custom", log=None) -> Dict:
     """Run E9 and write ``results.json``, ``report.md`` and the figures into ``out_dir``.
@@ -116,81 +115,99 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
     os.makedirs(out_dir, exist_ok=True)
-    cfg_path, ckpt = os.path.join(out_dir, "config.json"), os.path.join(out_dir, "days.npz")
+    cfg_path = os.path.join(out_dir, "config.json")
+    ckpt = {o: os.path.join(out_dir, f"days_{o}.npz") for o in ("forward", "reverse")}
     if resume and os.path.exists(cfg_path) and load_json(cfg_path) != config_to_dict(cfg):
         raise ValueError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
-    if not resume and os.path.exists(ckpt):
-        os.remove(ckpt)
+    for path in ckpt.values():
+        if not resume and os.path.exists(path):
+            os.remove(path)
     save_json(cfg_path, config_to_dict(cfg))
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()
     timings: Dict[str, float] = {}
 
     T, n = cfg.n_days, cfg.n_per_cohort
-    labels, slot = matched_cohorts(n, T, cfg.n_probe, rng["data"], cfg.context_factor)
+    labels, _ = matched_cohorts(n, T, cfg.n_probe, rng["data"], cfg.context_factor)
     images = render(labels, 64, cfg.supersample)
     images = np.floor(images * 255 + 0.5) / np.float32(255)      # 8-bit levels, as 3dshapes
-    memories, probe_x, probe_y = images[:T * n], images[T * n:], labels[T * n:, SHAPE]
-    cohort = cohort_index(n, T)
+    scenes, probe_x, probe_y = images[:T * n], images[T * n:], labels[T * n:, SHAPE]
+    group = cohort_index(n, T)                                     # arrival day in the forward order
     timings["render"] = time.perf_counter() - t
-    say(f"lesion: {T} cohorts x {n} scenes + {cfg.n_probe} probe scenes [{format_seconds(timings['render'])}]")
+    say(f"lesion: {T} groups x {n} scenes + {cfg.n_probe} probe scenes [{format_seconds(timings['render'])}]")
+
+    cues = noise(scenes, cfg.cue_fraction, rng["cues"])
+    replay_seed, epoch_seed = int(rng["replay"].integers(2 ** 63)), int(rng["batches"].integers(2 ** 63))
+    untrained = _make_vae(cfg, rng["init"])
+    orders = {"forward": np.arange(T * n),
+              "reverse": np.concatenate([np.flatnonzero(group == g) for g in range(T - 1, -1, -1)])}
+    vaes, lesioned, counts, days = {}, {}, {}, {}
+    for name, perm in orders.items():                              # perm: arrival index -> scene
+        t = time.perf_counter()
+        vae = _make_vae(cfg, spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)["init"])
+        opt = Adam(vae.params, lr=cfg.lr, amsgrad=True)
+        hist = consolidate_over_days(vae, opt, scenes[perm], group, epochs_per_day=cfg.epochs_per_day,
+                                     replays_per_day=cfg.replays_per_day, beta=cfg.beta, normalize=cfg.normalize,
+                                     max_iter=cfg.max_iter, batch_size=cfg.batch_size, replay_seed=replay_seed,
+                                     epoch_seed=epoch_seed, checkpoint_path=ckpt[name], resume=resume,
+                                     log=lambda s, o=name: say(f"lesion ({o}): " + s))
+        vae.save(os.path.join(out_dir, f"vae_{name}.npz"))
+        vaes[name] = vae
+        lesioned[name] = np.empty(T * n)
+        lesioned[name][perm] = per_image_error(scenes[perm], neocortical_recall(vae, cues[perm]))
+        counts[name] = np.empty(T * n)
+        counts[name][perm] = hist["replay_counts"].sum(axis=0)
+        days[name] = {k: v for k, v in hist.items() if k != "replay_counts"}
+        timings[f"days_{name}"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    vae = _make_vae(cfg, rng["init"])
-    untrained = _make_vae(cfg, spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)["init"])
-    opt = Adam(vae.params, lr=cfg.lr, amsgrad=True)
-    hist = consolidate_over_days(vae, opt, memories, cohort, epochs_per_day=cfg.epochs_per_day,
-                                 replays_per_day=cfg.replays_per_day, beta=cfg.beta, normalize=cfg.normalize,
-                                 max_iter=cfg.max_iter, batch_size=cfg.batch_size,
-                                 replay_seed=int(rng["replay"].integers(2 ** 63)),
-                                 epoch_seed=int(rng["batches"].integers(2 ** 63)), checkpoint_path=ckpt,
-                                 resume=resume, log=lambda s: say("lesion: " + s))
-    vae.save(os.path.join(out_dir, "vae.npz"))
-    timings["days"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    cues = noise(memories, cfg.cue_fraction, rng["cues"])
-    net = build_hippocampus(memories, cfg.beta, cfg.normalize)
+    net = build_hippocampus(scenes, cfg.beta, cfg.normalize)
     intact_x, winner = hippocampal_recall(net, cues, cfg.max_iter)
-    lesioned_x = neocortical_recall(vae, cues)
-    control_x = neocortical_recall(untrained, cues)
-    err = {"intact": per_image_error(memories, intact_x), "lesioned": per_image_error(memories, lesioned_x),
-           "control": per_image_error(memories, control_x)}
-    partial = {"fractions": list(cfg.lesion_fractions), "mean": [], "by_cohort": [], "used_hippocampus": []}
-    for f in cfg.lesion_fractions:
-        keep = lesion_mask(len(memories), f, rng["lesion"])
-        rec, used = arbitrated_recall(lesion(net, keep), vae, cues, cfg.max_iter)
-        e = per_image_error(memories, rec)
+    err = {"intact": per_image_error(scenes, intact_x),
+           "control": per_image_error(scenes, neocortical_recall(untrained, cues)), **lesioned}
+    partial = {"fractions": list(cfg.lesion_fractions), "mean": [], "by_age": [], "used_hippocampus": []}
+    for f in cfg.lesion_fractions:                                 # forward order
+        keep = lesion_mask(len(scenes), f, rng["lesion"])
+        rec, used = arbitrated_recall(lesion(net, keep), vaes["forward"], cues, cfg.max_iter)
+        e = per_image_error(scenes, rec)
         partial["mean"].append(float(e.mean()))
-        partial["by_cohort"].append(_cohort_stats(e, cohort, T)["mean"])
+        partial["by_age"].append([float(e[group == T - 1 - a].mean()) for a in range(T)])
         partial["used_hippocampus"].append(float(used.mean()))
     del net
     fit_idx, test_idx = probe_split(cfg.n_probe, cfg.n_probe // 2, cfg.n_probe - cfg.n_probe // 2, rng["probe"])
     acc = {name: decoding_accuracy(encode_mu(m, probe_x), probe_y, fit_idx, test_idx, cfg.probe_kind)
-           for name, m in (("trained", vae), ("untrained", untrained))}
+           for name, m in (("forward", vaes["forward"]), ("reverse", vaes["reverse"]), ("untrained", untrained))}
     timings["recall"] = time.perf_counter() - t
 
     crit = criteria_for(cfg.alpha, cfg.max_intact_ratio, cfg.min_decoding)
-    m = measures(err["intact"], err["lesioned"], cohort, slot, acc["trained"])
-    controls = {NO_REPLAY: measures(err["intact"], err["control"], cohort, slot, acc["untrained"]),
-                NO_HIPPOCAMPUS: measures(err["lesioned"], err["lesioned"], cohort, slot, acc["trained"])}
+    m = measures(err["intact"], err["forward"], err["reverse"], group, acc["forward"])
+    controls = {NO_REPLAY: measures(err["intact"], err["control"], err["control"], group, acc["untrained"]),
+                NO_HIPPOCAMPUS: measures(err["forward"], err["forward"], err["reverse"], group, acc["forward"])}
     rows = evaluate(crit, m, controls)
-    counts = hist["replay_counts"].sum(axis=0)
+
+    def age_stats(e_fwd, e_rev):                                  # mean and SEM at each age, both orders
+        vals = [np.concatenate([e_fwd[group == T - 1 - a], e_rev[group == a]]) for a in range(T)]
+        return {"mean": [float(v.mean()) for v in vals],
+                "sem": [float(v.std(ddof=1) / np.sqrt(len(v))) for v in vals]}
+
     res = {"experiment": "lesion", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "reconstruction": True, "ages": list(range(T - 1, -1, -1)),
-           "per_cohort": {k: _cohort_stats(v, cohort, T) for k, v in err.items()},
-           "replays_per_memory_by_cohort": [float(counts[cohort == c].mean()) for c in range(T)],
-           "never_replayed_by_cohort": [float((counts[cohort == c] == 0).mean()) for c in range(T)],
-           "intact_winner_correct": float(np.mean(winner == np.arange(len(memories)))),
+           "reconstruction": True, "ages": list(range(T)),
+           "by_age": {"lesioned": age_stats(err["forward"], err["reverse"]),
+                      "control": age_stats(err["control"], err["control"]),
+                      "intact": age_stats(err["intact"], err["intact"]),
+                      "forward": age_stats(err["forward"], err["forward"]),
+                      "reverse": age_stats(err["reverse"], err["reverse"])},
+           "by_group": {k: [float(v[group == g].mean()) for g in range(T)] for k, v in err.items()},
+           "replays_per_memory_by_age": age_stats(counts["forward"], counts["reverse"])["mean"],
+           "never_replayed_by_age": age_stats((counts["forward"] == 0) * 1.0, (counts["reverse"] == 0) * 1.0)["mean"],
+           "intact_winner_correct": float(np.mean(winner == np.arange(len(scenes)))),
            "partial_lesion": partial, "decoding_accuracy": acc, "measures": m, "controls": controls,
-           "criteria": rows, "passed": all(r["passed"] for r in rows),
-           "days": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in hist.items()
-                    if k != "replay_counts"}}
+           "criteria": rows, "passed": all(r["passed"] for r in rows), "days": days}
     t = time.perf_counter()
-    ex = np.concatenate([np.flatnonzero(cohort == c)[:cfg.n_examples] for c in range(T)])
+    ex = np.concatenate([np.flatnonzero(group == g)[:cfg.n_examples] for g in range(T)])   # oldest first
     res["figures"], res["skipped_figures"] = figs.write_figures(
-        out_dir, res, {"original": memories[ex], "cue": cues[ex], "intact": intact_x[ex],
-                       "lesioned": lesioned_x[ex]})
+        out_dir, res, {"original": scenes[ex], "cue": cues[ex], "intact": intact_x[ex],
+                       "lesioned": neocortical_recall(vaes["forward"], cues[ex])})
     timings["figures"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
     res["timings"] = timings
