@@ -69,6 +69,6 @@ def test_tiny_run_and_resume(tmp_path, monkeypatch):
 def test_registry_and_bad_config():
     assert EXPERIMENTS["novelty"] == "refmem.experiments.novelty"
     for bad in (dict(novel_shape=4), dict(digits_novel=()), dict(digits_novel=(3, 3)), dict(n_test=2),
-                dict(shapes_threshold=-1.0), dict(min_auc=1.5), dict(digits_train=0)):
+                dict(shapes_threshold=-1.0), dict(min_auc=1.5), dict(digits_train=0), dict(digits_recon="l2")):
         with pytest.raises(ValueError):
             validate_config(dataclasses.replace(CONFIGS["tiny"], **bad))

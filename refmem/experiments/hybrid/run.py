@@ -125,6 +125,7 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
     os.makedirs(out_dir, exist_ok=True)
     save_json(os.path.join(out_dir, "config.json"), config_to_dict(cfg))
     t_all = t = time.perf_counter()
+    cpu0 = time.process_time()
     folder = stage_dir(cfg, preset.split()[0])
     staged = staged_vaes(cfg, folder, say)
     timings = {"stages": time.perf_counter() - t}
@@ -170,6 +171,7 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
     res["figures"], res["skipped_figures"] = figs.write_figures(out_dir, res, examples)
     timings["figures"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
+    timings["cpu"] = time.process_time() - cpu0               # ~ idle wall time with one BLAS thread
     res["timings"] = timings
     save_json(os.path.join(out_dir, "results.json"), res)
     write_report(os.path.join(out_dir, "report.md"), res)

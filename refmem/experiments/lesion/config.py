@@ -3,11 +3,12 @@
 =========  ===========================================================================
 preset     meaning
 =========  ===========================================================================
-``quick``  5 days x 100 scenes, 16 epochs a day, a half-width VAE (same layers, half
-           the channels) with batch 16: about 5 minutes on 2 cores
-``paper``  5 days x 2,000 scenes (10,000 memories, the paper's count), 10 epochs a day
-           (the first cohort gets the paper's 50 epochs), the paper's VAE and batch 32;
-           hours in NumPy, resumable after every day
+``quick``  5 days x 100 scenes (each day its own wall hues), 16 epochs a day, a
+           half-width VAE (same layers, half the channels) with batch 16, both arrival
+           orders: about 7 minutes on 2 idle cores
+``paper``  5 days x 2,000 scenes (10,000 memories, the paper's count; each day its own
+           wall hues), 10 epochs a day (the first group gets the paper's 50 epochs), the
+           paper's VAE and batch 32, both orders; hours in NumPy, resumable after every day
 ``tiny``   seconds, for tests (numbers carry no weight)
 =========  ===========================================================================
 """
@@ -120,8 +121,8 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
 
 
 CONFIGS = {
-    "quick": LesionConfig(),
-    "paper": LesionConfig(n_per_cohort=2000, epochs_per_day=10, n_probe=950, vae_widths=(32, 64, 128, 256),
+    "quick": LesionConfig(context_factor=1),
+    "paper": LesionConfig(context_factor=1, n_per_cohort=2000, epochs_per_day=10, n_probe=950, vae_widths=(32, 64, 128, 256),
                           batch_size=32, n_examples=3),
     "tiny": LesionConfig(n_days=3, n_per_cohort=8, epochs_per_day=1, n_probe=16, supersample=1,
                          vae_widths=(4, 8, 8, 16), batch_size=8, n_examples=1),

@@ -125,6 +125,7 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
     save_json(cfg_path, config_to_dict(cfg))
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()
+    cpu0 = time.process_time()
     timings: Dict[str, float] = {}
 
     T, n = cfg.n_days, cfg.n_per_cohort
@@ -186,7 +187,8 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
     rows = evaluate(crit, m, controls)
 
     def age_stats(e_fwd, e_rev):                                  # mean and SEM at each age, both orders
-        vals = [np.concatenate([e_fwd[group == T - 1 - a], e_rev[group == a]]) for a in range(T)]
+        vals = [np.concatenate([[] if e_fwd is None else e_fwd[group == T - 1 - a],
+                                [] if e_rev is None else e_rev[group == a]]) for a in range(T)]
         return {"mean": [float(v.mean()) for v in vals],
                 "sem": [float(v.std(ddof=1) / np.sqrt(len(v))) for v in vals]}
 
@@ -195,8 +197,8 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
            "by_age": {"lesioned": age_stats(err["forward"], err["reverse"]),
                       "control": age_stats(err["control"], err["control"]),
                       "intact": age_stats(err["intact"], err["intact"]),
-                      "forward": age_stats(err["forward"], err["forward"]),
-                      "reverse": age_stats(err["reverse"], err["reverse"])},
+                      "forward": age_stats(err["forward"], None),
+                      "reverse": age_stats(None, err["reverse"])},
            "by_group": {k: [float(v[group == g].mean()) for g in range(T)] for k, v in err.items()},
            "replays_per_memory_by_age": age_stats(counts["forward"], counts["reverse"])["mean"],
            "never_replayed_by_age": age_stats((counts["forward"] == 0) * 1.0, (counts["reverse"] == 0) * 1.0)["mean"],
@@ -210,6 +212,7 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
                        "lesioned": neocortical_recall(vaes["forward"], cues[ex])})
     timings["figures"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
+    timings["cpu"] = time.process_time() - cpu0               # ~ idle wall time with one BLAS thread
     res["timings"] = timings
     save_json(os.path.join(out_dir, "results.json"), res)
     write_report(os.path.join(out_dir, "report.md"), res)
