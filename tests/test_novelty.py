@@ -44,10 +44,12 @@ def test_data_splits_hold_out_the_novel_classes():
 
     cfg = CONFIGS["tiny"]
     r = spawn_rngs(0, ["a", "b", "c"])
-    d = digits_sets(cfg, r["a"], r["b"])
+    d, dy = digits_sets(cfg, r["a"], r["b"])
+    assert dy.shape == (2 * cfg.n_test,) and not np.isin(dy, cfg.digits_novel).any()
     assert d["train"].shape == (64, 28, 28, 1) and d["familiar"].shape[0] == 2 * cfg.n_test
     assert d["scenes_ood"].shape == (cfg.n_test, 28, 28, 1)
-    s = shapes_sets(cfg, r["c"])
+    s, sy = shapes_sets(cfg, r["c"])
+    assert sy.shape == (2 * cfg.n_test,) and not np.any(sy == cfg.novel_shape)
     assert s["train"].shape[0] == cfg.shapes_train and s["novel_shape"].shape[0] == cfg.n_test
 
 

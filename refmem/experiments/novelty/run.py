@@ -10,8 +10,12 @@
 3. Per item: reconstruction error ``sum_pixels mean_channels |x - decode(mu(x))|``
    (the paper's metric) and trace size (pixels whose prediction error exceeds
    ``trace_threshold``: the extended model's stored sensory units).
-4. ``results.json``, ``report.md``, figures. With ``resume`` the two VAEs saved in the
-   run folder by an earlier run of the same config are reused.
+4. ``results.json``, ``report.md``, figures.
+
+Both VAEs train with the consolidation loop (:func:`refmem.systems.consolidation.train`:
+per-epoch held-out error and class decoding on the familiar items, a checkpoint after
+every epoch). With ``resume`` an interrupted training continues from its checkpoint and
+finished VAEs saved in the run folder are reused.
 """
 from __future__ import annotations
 
@@ -41,8 +45,11 @@ STREAM_ENTROPY = 0x70E17
 STREAMS = ("shapes", "digits", "ood", "init_shapes", "init_digits", "batches")
 
 
-def shapes_sets(cfg: NoveltyConfig, rng) -> Dict[str, np.ndarray]:
-    """Shapes3D train / familiar (2 n_test) / novel (n_test) scenes: the novel shape only in ``novel``."""
+def shapes_sets(cfg: NoveltyConfig, rng):
+    """Shapes3D train / familiar (2 n_test) / novel (n_test) scenes, and the familiar scenes' shapes.
+
+    Returns ``(sets, familiar_labels)``; the novel shape occurs only in ``sets["novel_shape"]``.
+    """
     from refmem.datasets.shapes3d import SHAPE, sample
 
     n_fam = cfg.shapes_train + 2 * cfg.n_test
@@ -51,12 +58,15 @@ def shapes_sets(cfg: NoveltyConfig, rng) -> Dict[str, np.ndarray]:
     fam, nov = np.flatnonzero(lab[:, SHAPE] != cfg.novel_shape), np.flatnonzero(lab[:, SHAPE] == cfg.novel_shape)
     if len(fam) < n_fam or len(nov) < cfg.n_test:
         raise RuntimeError("the scene pool is too small for this split; use another seed")
-    return {"train": x[fam[:cfg.shapes_train]], "familiar": x[fam[cfg.shapes_train:n_fam]],
-            "novel_shape": x[nov[:cfg.n_test]]}
+    return ({"train": x[fam[:cfg.shapes_train]], "familiar": x[fam[cfg.shapes_train:n_fam]],
+             "novel_shape": x[nov[:cfg.n_test]]}, lab[fam[cfg.shapes_train:n_fam], SHAPE])
 
 
-def digits_sets(cfg: NoveltyConfig, rng, rng_ood) -> Dict[str, np.ndarray]:
-    """Digits train / familiar (2 n_test, unseen digits of trained classes) / novel classes / scenes."""
+def digits_sets(cfg: NoveltyConfig, rng, rng_ood):
+    """Digits train / familiar (2 n_test, unseen digits of trained classes) / novel classes / scenes.
+
+    Returns ``(sets, familiar_labels)``.
+    """
     from refmem.datasets import digits
     from refmem.datasets.shapes3d import sample
 
@@ -68,17 +78,23 @@ def digits_sets(cfg: NoveltyConfig, rng, rng_ood) -> Dict[str, np.ndarray]:
     scenes, _ = sample(cfg.n_test, rng_ood, image_size=28, supersample=cfg.supersample, progress=False)
     grey = scenes.mean(axis=-1, keepdims=True).astype(np.float32)       # greyscale: channel mean
     train = fam[2 * cfg.n_test:] if cfg.digits_train is None else fam[2 * cfg.n_test:2 * cfg.n_test + cfg.digits_train]
-    return {"train": x[train], "familiar": x[fam[:2 * cfg.n_test]],
-            "novel_digits": x[nov[:cfg.n_test]], "scenes_ood": grey}
+    return ({"train": x[train], "familiar": x[fam[:2 * cfg.n_test]],
+             "novel_digits": x[nov[:cfg.n_test]], "scenes_ood": grey}, labels[fam[:2 * cfg.n_test]])
 
 
-def _train(vae, x, epochs, batch, lr, seed, say, name):
-    from refmem.neocortex.training import fit
+def _train(vae, x, familiar, labels, epochs, batch, lr, seed, checkpoint, resume, say, name):
+    """The consolidation loop (per-epoch held-out error and class decoding, checkpoint, exact resume)."""
+    from refmem.nn.optim import Adam
+    from refmem.systems.consolidation import train
 
-    h = fit(vae, x, epochs, batch_size=batch, lr=lr, patience=None, epoch_seed=seed)
+    half = len(familiar) // 2
+    held = (familiar, labels, np.arange(half), np.arange(half, len(familiar)), "svc", min(200, len(familiar)))
+    h = train(vae, Adam(vae.params, lr=lr, amsgrad=True), x, held, epochs=epochs, batch_size=batch,
+              patience=epochs, batch_seed=seed, checkpoint_path=checkpoint, resume=resume,
+              log=lambda line: say(f"novelty ({name}): " + line))
     say(f"novelty: {name} VAE trained on {len(x)} items for {epochs} epochs, loss {h['loss'][0]:.1f} -> "
         f"{h['loss'][-1]:.1f}")
-    return h
+    return {"loss": list(h["loss"]), "decoding_accuracy": list(h["decoding_accuracy"])}
 
 
 def _digits_vae(cfg, rng):
@@ -97,7 +113,7 @@ def _scores(vae, x, trace_threshold):
 def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: bool = False,
         preset: str = "custom", log=None) -> Dict:
     """Run E17 and write ``results.json``, ``report.md`` and the figures into ``out_dir``."""
-    from refmem.neocortex import load_vae, shapes3d_vae
+    from refmem.neocortex import shapes3d_vae
 
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
@@ -110,7 +126,8 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()
     cpu0 = time.process_time()
-    data = {"shapes": shapes_sets(cfg, rng["shapes"]), "digits": digits_sets(cfg, rng["digits"], rng["ood"])}
+    (shapes, shapes_y), (digit_sets, digits_y) = shapes_sets(cfg, rng["shapes"]), digits_sets(cfg, rng["digits"], rng["ood"])
+    data, fam_labels = {"shapes": shapes, "digits": digit_sets}, {"shapes": shapes_y, "digits": digits_y}
     timings = {"data": time.perf_counter() - t}
     seeds = rng["batches"].integers(2 ** 63, size=2)
     vaes, loss = {}, {}
@@ -121,11 +138,13 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
              cfg.digits_epochs, cfg.digits_batch, cfg.digits_lr))):
         t, path = time.perf_counter(), os.path.join(out_dir, f"vae_{dom}.npz")
         if reuse and os.path.isfile(path):
-            vaes[dom] = load_vae(path)
+            vaes[dom] = make()
+            vaes[dom].load_weights(path)
             say(f"novelty: reusing {path}")
         else:
             vaes[dom] = make()
-            loss[dom] = _train(vaes[dom], data[dom]["train"], epochs, batch, lr, int(seeds[i]), say, dom)["loss"]
+            loss[dom] = _train(vaes[dom], data[dom]["train"], data[dom]["familiar"], fam_labels[dom], epochs, batch,
+                               lr, int(seeds[i]), os.path.join(out_dir, f"checkpoint_{dom}.npz"), resume, say, dom)
             vaes[dom].save(path)
         timings[f"train_{dom}"] = time.perf_counter() - t
     t = time.perf_counter()
