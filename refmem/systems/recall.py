@@ -14,7 +14,7 @@ Cues and recalls are images in [0, 1]; the Hopfield network works on patterns in
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -50,8 +50,8 @@ def hippocampal_recall(net, cues: np.ndarray, max_iter: int = 10) -> Tuple[np.nd
     cues = _images(cues, "cues")
     if cues.shape[1] * cues.shape[2] * cues.shape[3] != net.dim:
         raise ValueError(f"cues of shape {cues.shape[1:]} do not match patterns of length {net.dim}")
-    out, info = net.retrieve(to_pattern(cues).astype(net.dtype, copy=False), max_iter=check_int(max_iter, "max_iter", 1),
-                             return_info=True)
+    query = to_pattern(cues).astype(net.dtype, copy=False)
+    out, info = net.retrieve(query, max_iter=check_int(max_iter, "max_iter", 1), return_info=True)
     return from_pattern(out, cues.shape[1:]), np.asarray(info["winner"], np.int64)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
+from refmem.experiments.common import check_positive_ints
+
 __all__ = ["HybridConfig", "CONFIGS", "validate_config", "TRAINING_FIELDS"]
 
 #: fields that determine the staged VAEs (their cache key)
@@ -77,11 +79,8 @@ def validate_config(cfg: HybridConfig) -> HybridConfig:
     """Check a config's values (``ValueError`` naming the field); return it unchanged."""
     if not isinstance(cfg, HybridConfig):
         raise TypeError(f"expected a HybridConfig, got {type(cfg).__name__}")
-    for name in ("n_memories", "n_heldout", "n_test", "supersample", "max_iter", "latent_dim", "batch_size",
-                 "probe_train", "probe_test"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_positive_ints(cfg, ("n_memories", "n_heldout", "n_test", "supersample", "max_iter", "latent_dim",
+                              "batch_size", "probe_train", "probe_test"))
     if cfg.n_test > cfg.n_memories:
         raise ValueError(f"n_test ({cfg.n_test}) must not exceed n_memories ({cfg.n_memories})")
     if cfg.probe_train + cfg.probe_test > cfg.n_heldout:

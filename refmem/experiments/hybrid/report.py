@@ -22,7 +22,8 @@ def write_report(path: str, res: Dict) -> None:
              f"{cfg['recovery_cosine']}. Seed {cfg['seed']}.", "",
              f"## Criteria: {passed}/{total} pass", "", format_table(res["criteria"]),
              "## Exact recovery and error", "",
-             "| stage | zeroed | VAE alone | raw cue -> Hopfield | gist -> Hopfield | error VAE | error raw | error gist -> Hopfield |",
+             "| stage | zeroed | VAE alone | raw cue -> Hopfield | gist -> Hopfield | error VAE | error raw | "
+             "error gist -> Hopfield |",
              "|---|---|---|---|---|---|---|---|"]
     for stage in ["untrained"] + res["stages"]:
         for f in res["fractions"]:

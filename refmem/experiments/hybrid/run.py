@@ -25,14 +25,14 @@ from refmem.analysis.decoding import probe_split
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import versions
+from refmem.experiments.common import finish_run, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.hybrid import figures as figs
 from refmem.experiments.hybrid.config import TRAINING_FIELDS, HybridConfig, validate_config
 from refmem.experiments.hybrid.criteria import UNTRAINED, criteria_for, measures
 from refmem.experiments.hybrid.report import write_report
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay
-from refmem.progress import format_seconds, log as _print
+from refmem.progress import log as _print
 from refmem.systems.recall import exact_recovery, gist_then_hopfield, hippocampal_recall, neocortical_recall
 
 __all__ = ["run", "staged_vaes", "stage_dir", "STREAM_ENTROPY"]
@@ -170,11 +170,4 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
     t = time.perf_counter()
     res["figures"], res["skipped_figures"] = figs.write_figures(out_dir, res, examples)
     timings["figures"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - t_all
-    timings["cpu"] = time.process_time() - cpu0               # ~ idle wall time with one BLAS thread
-    res["timings"] = timings
-    save_json(os.path.join(out_dir, "results.json"), res)
-    write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"hybrid: {sum(r['passed'] is True for r in rows)}/{len(rows)} criteria pass "
-        f"[{format_seconds(timings['total'])}]; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish_run("hybrid", out_dir, res, timings, t_all, cpu0, write_report, say)

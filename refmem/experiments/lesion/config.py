@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from refmem.experiments.common import check_positive_ints
+
 __all__ = ["LesionConfig", "CONFIGS", "validate_config"]
 
 
@@ -90,10 +92,8 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
     """Check a config's values (``ValueError`` naming the field); return it unchanged."""
     if not isinstance(cfg, LesionConfig):
         raise TypeError(f"expected a LesionConfig, got {type(cfg).__name__}")
-    for name in ("n_days", "n_per_cohort", "n_probe", "supersample", "max_iter", "latent_dim", "batch_size"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_positive_ints(cfg, ("n_days", "n_per_cohort", "n_probe", "supersample", "max_iter", "latent_dim",
+                              "batch_size"))
     if cfg.n_days < 2:
         raise ValueError(f"n_days must be >= 2 (an age gradient needs two ages), got {cfg.n_days}")
     if cfg.n_per_cohort < 4 or cfg.n_probe < 4:
@@ -122,7 +122,8 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
 
 CONFIGS = {
     "quick": LesionConfig(context_factor=1),
-    "paper": LesionConfig(context_factor=1, n_per_cohort=2000, epochs_per_day=10, n_probe=950, vae_widths=(32, 64, 128, 256),
+    "paper": LesionConfig(context_factor=1, n_per_cohort=2000, epochs_per_day=10, n_probe=950,
+                          vae_widths=(32, 64, 128, 256),
                           batch_size=32, n_examples=3),
     "tiny": LesionConfig(n_days=3, n_per_cohort=8, epochs_per_day=1, n_probe=16, supersample=1,
                          vae_widths=(4, 8, 8, 16), batch_size=8, n_examples=1),

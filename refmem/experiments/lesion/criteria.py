@@ -32,10 +32,12 @@ def criteria_for(alpha: float = 0.01, max_intact_ratio: float = 0.05, min_decodi
     return [
         Criterion("E9a", "lesioned recall error falls with memory age", "gradient_p", "<", alpha,
                   paper="remote memories spared (temporally graded amnesia)", control=NO_REPLAY,
-                  note="one-sided p of Spearman(age difference, error difference) over scenes, forward minus reverse order"),
+                  note="one-sided p of Spearman(age difference, error difference) over scenes, "
+                       "forward minus reverse order"),
         Criterion("E9b", "oldest cohort recalled better than newest after the lesion", "paired_p", "<", alpha,
                   paper="reconstruction: not in the final code", control=NO_REPLAY,
-                  note="one-sided Wilcoxon signed-rank: each scene of the first and last groups when oldest vs when newest"),
+                  note="one-sided Wilcoxon signed-rank: each scene of the first and last groups when oldest "
+                       "vs when newest"),
         Criterion("E9c", "intact recall is exact at every age", "intact_max_ratio", "<=", max_intact_ratio,
                   paper="MHN recall ~ exact for all ages", control=NO_HIPPOCAMPUS,
                   note="largest group mean of intact error / mean lesioned error"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Dict, Optional
+from typing import Dict
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.shapes3d import FACTOR_SIZES, SHAPE, factors_to_index, render
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import versions
+from refmem.experiments.common import finish_run, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.lesion import figures as figs
 from refmem.experiments.lesion.config import LesionConfig, validate_config
@@ -211,11 +211,4 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
         out_dir, res, {"original": scenes[ex], "cue": cues[ex], "intact": intact_x[ex],
                        "lesioned": neocortical_recall(vaes["forward"], cues[ex])})
     timings["figures"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - t_all
-    timings["cpu"] = time.process_time() - cpu0               # ~ idle wall time with one BLAS thread
-    res["timings"] = timings
-    save_json(os.path.join(out_dir, "results.json"), res)
-    write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"lesion: {sum(r['passed'] is True for r in rows)}/{len(rows)} criteria pass "
-        f"[{format_seconds(timings['total'])}]; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish_run("lesion", out_dir, res, timings, t_all, cpu0, write_report, say)

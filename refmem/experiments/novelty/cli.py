@@ -1,10 +1,9 @@
 """``refmem run novelty [--config quick|paper|tiny] [--seed S] [--out DIR] [--set k=v] [--quiet] [--resume]``."""
 from __future__ import annotations
 
-import argparse
 from typing import List, Optional
 
-from refmem.experiments.common import add_arguments, resolve_config
+from refmem.experiments.common import experiment_main
 from refmem.experiments.novelty.config import CONFIGS
 
 __all__ = ["main", "DESCRIPTION"]
@@ -16,12 +15,4 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run the experiment; return 0 if every criterion passes, 1 if not."""
     from refmem.experiments.novelty.run import run
 
-    p = add_arguments(argparse.ArgumentParser(prog="refmem run novelty", description=DESCRIPTION), CONFIGS,
-                      "novelty", resume=True)
-    args = p.parse_args(argv)
-    try:
-        cfg, out, preset = resolve_config(args, CONFIGS, "novelty")
-    except ValueError as exc:
-        p.error(str(exc))
-    res = run(cfg, out, resume=args.resume, quiet=args.quiet, preset=preset)
-    return 0 if res["passed"] else 1
+    return experiment_main(argv, "novelty", DESCRIPTION, CONFIGS, run, resume=True)

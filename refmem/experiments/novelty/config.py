@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from refmem.experiments.common import check_positive_ints
+
 __all__ = ["NoveltyConfig", "CONFIGS", "validate_config"]
 
 
@@ -90,11 +92,8 @@ def validate_config(cfg: NoveltyConfig) -> NoveltyConfig:
     """Check a config's values (``ValueError`` naming the field); return it unchanged."""
     if not isinstance(cfg, NoveltyConfig):
         raise TypeError(f"expected a NoveltyConfig, got {type(cfg).__name__}")
-    for name in ("n_test", "shapes_train", "shapes_epochs", "shapes_batch", "digits_epochs", "digits_latent",
-                 "digits_batch", "supersample"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_positive_ints(cfg, ("n_test", "shapes_train", "shapes_epochs", "shapes_batch", "digits_epochs",
+                              "digits_latent", "digits_batch", "supersample"))
     if cfg.digits_train is not None and (isinstance(cfg.digits_train, bool) or not isinstance(cfg.digits_train, int)
                                          or cfg.digits_train < 1):
         raise ValueError(f"digits_train must be a positive integer or null, got {cfg.digits_train!r}")

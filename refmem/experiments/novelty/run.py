@@ -28,7 +28,7 @@ import numpy as np
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
-from refmem.experiments.common import versions
+from refmem.experiments.common import finish_run, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.novelty import figures as figs
 from refmem.experiments.novelty.config import NoveltyConfig, validate_config
@@ -36,7 +36,7 @@ from refmem.experiments.novelty.criteria import RANDOM_SPLIT, SETS, criteria_for
 from refmem.experiments.novelty.report import write_report
 from refmem.hippocampus.traces import prediction_error
 from refmem.neocortex.recall import reconstruct
-from refmem.progress import format_seconds, log as _print
+from refmem.progress import log as _print
 
 __all__ = ["run", "shapes_sets", "digits_sets", "STREAM_ENTROPY"]
 
@@ -126,7 +126,8 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()
     cpu0 = time.process_time()
-    (shapes, shapes_y), (digit_sets, digits_y) = shapes_sets(cfg, rng["shapes"]), digits_sets(cfg, rng["digits"], rng["ood"])
+    shapes, shapes_y = shapes_sets(cfg, rng["shapes"])
+    digit_sets, digits_y = digits_sets(cfg, rng["digits"], rng["ood"])
     data, fam_labels = {"shapes": shapes, "digits": digit_sets}, {"shapes": shapes_y, "digits": digits_y}
     timings = {"data": time.perf_counter() - t}
     seeds = rng["batches"].integers(2 ** 63, size=2)
@@ -171,11 +172,4 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
     t = time.perf_counter()
     res["figures"], res["skipped_figures"] = figs.write_figures(out_dir, res, data, scores, n)
     timings["figures"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - t_all
-    timings["cpu"] = time.process_time() - cpu0               # ~ idle wall time with one BLAS thread
-    res["timings"] = timings
-    save_json(os.path.join(out_dir, "results.json"), res)
-    write_report(os.path.join(out_dir, "report.md"), res)
-    say(f"novelty: {sum(r['passed'] is True for r in rows)}/{len(rows)} criteria pass "
-        f"[{format_seconds(timings['total'])}]; wrote {os.path.join(out_dir, 'report.md')}")
-    return res
+    return finish_run("novelty", out_dir, res, timings, t_all, cpu0, write_report, say)
