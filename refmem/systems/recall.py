@@ -112,7 +112,7 @@ def cosine_to(recall: np.ndarray, stored: np.ndarray) -> np.ndarray:
     """Cosine between each recall and its stored scene, in the pattern range [-1, 1]: ``(Q,)``.
 
     >>> x = np.full((1, 2, 2, 3), 0.9)
-    >>> float(cosine_to(x, x)[0])
+    >>> round(float(cosine_to(x, x)[0]), 12)
     1.0
     """
     recall = _images(recall, "recall")
