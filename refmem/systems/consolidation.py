@@ -189,8 +189,9 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     epoch_progress : bool
         Draw a progress bar within each epoch (on a terminal only).
     callbacks : sequence, optional
-        More :func:`~refmem.neocortex.training.fit` callbacks, run after the loop's own
-        bookkeeping (e.g. :class:`~refmem.neocortex.training.Snapshots` for stages).
+        More :func:`~refmem.neocortex.training.fit` callbacks (e.g.
+        :class:`~refmem.neocortex.training.Snapshots` for stages), run before the loop's
+        own bookkeeping, so an epoch's checkpoint is written only after they have run.
 
     Returns
     -------
@@ -216,6 +217,6 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     stopper.best, stopper.wait = history["best_loss"], history["wait"]
     book = _Consolidation(history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
                           log, len(x_train), epoch_progress)
-    fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[book, *callbacks],
+    fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[*callbacks, book],
         initial_epoch=history["epochs_done"], epoch_seed=batch_seed, early_stopping=stopper)
     return history
