@@ -37,7 +37,7 @@ def test_criteria_fail_when_the_gist_adds_nothing():
 def test_tiny_run_caches_stages(tmp_path, monkeypatch):
     monkeypatch.setenv("REFMEM_CACHE_DIR", str(tmp_path / "cache"))
     out = str(tmp_path / "run")
-    assert main(["--config", "tiny", "--out", out, "--quiet"]) in (0, 1)
+    assert main(["--config", "tiny", "--out", out, "--quiet"]) == 0
     with open(os.path.join(out, "results.json")) as fh:
         res = json.load(fh)
     assert set(res["table"]) == {"untrained", "epoch 1", "epoch 2"}

@@ -93,8 +93,10 @@ def test_tiny_run_outputs_and_resume(tmp_path):
 def test_cli_registry_and_bad_input(tmp_path, capsys):
     assert EXPERIMENTS["lesion"] == "refmem.experiments.lesion"
     assert set(CONFIGS) == {"quick", "paper", "tiny"}
+    assert main(["--config", "tiny", "--set", "n_days=one", "--out", str(tmp_path)]) == 2
+    assert main(["--config", "tiny", "--set", "n_days=1", "--out", str(tmp_path)]) == 2
     with pytest.raises(SystemExit):
-        main(["--config", "tiny", "--set", "n_days=one", "--out", str(tmp_path)])
+        main(["--config", "nonexistent"])
     for bad in (dict(n_days=1), dict(epochs_per_day=-1), dict(lesion_fractions=(0.5, 1.2)),
                 dict(vae_widths=(4, 8)), dict(context_factor=4), dict(probe_kind="knn")):
         with pytest.raises(ValueError):

@@ -22,19 +22,22 @@ __all__ = ["cli_main", "run_vae", "finish"]
 
 
 def cli_main(argv: Optional[List[str]], name: str, description: str, configs: Mapping[str, Any],
-             validate: Callable[[Any], Any], run: Callable[..., Any]) -> int:
-    """Parse the common flags (with ``--vae``), validate the config and run.
+             validate: Callable[[Any], Any], run: Callable[..., Any], *, vae: bool = True,
+             resume: bool = False) -> int:
+    """Parse the common flags (``--vae`` and ``--resume`` if asked for), validate the config and run.
 
+    ``run`` receives ``vae_path=`` with ``vae`` and ``resume=`` with ``resume``.
     Returns 0 when the run completed (whatever its criteria say) and 2 for bad
     arguments or values (one line on stderr).
     """
     p = argparse.ArgumentParser(prog=f"refmem run {name}", description=description)
-    add_arguments(p, configs, name, vae=True)
+    add_arguments(p, configs, name, vae=vae, resume=resume)
     args = p.parse_args(argv)
+    extra = {**({"vae_path": args.vae} if vae else {}), **({"resume": args.resume} if resume else {})}
     try:
         cfg, out, preset = resolve_config(args, configs, name)
         validate(cfg)
-        run(cfg, out, vae_path=args.vae, preset=preset, quiet=args.quiet)
+        run(cfg, out, preset=preset, quiet=args.quiet, **extra)
     except (ValueError, TypeError) as exc:
         print(f"refmem run {name}: error: {exc}", file=sys.stderr)
         return 2

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from refmem.experiments.common import experiment_main
-from refmem.experiments.hybrid.config import CONFIGS
+from refmem.experiments.runner import cli_main
+from refmem.experiments.hybrid.config import CONFIGS, validate_config
 
 __all__ = ["main", "DESCRIPTION"]
 
@@ -12,11 +12,11 @@ DESCRIPTION = "hybrid recall: the VAE's gist queries the Hopfield network, by co
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run the experiment; return 0 if every criterion passes, 1 if not.
+    """Run the experiment; return 0 when it completed, 2 for bad arguments or values.
 
     The staged VAEs are cached and training resumes where it stopped, so an interrupted
     run continues when started again.
     """
     from refmem.experiments.hybrid.run import run
 
-    return experiment_main(argv, "hybrid", DESCRIPTION, CONFIGS, run, resume=False)
+    return cli_main(argv, "hybrid", DESCRIPTION, CONFIGS, validate_config, run, vae=False, resume=False)

@@ -43,7 +43,7 @@ def write_report(path: str, res: Dict) -> None:
     lines += ["## Figures", ""] + [f"- `{f}`: {FIGURES[f]}" for f in res["figures"]]
     lines += [f"- `{f}`: skipped (matplotlib not installed)" for f in res["skipped_figures"]]
     lines += ["", "## Run", "", f"Staged VAEs: `{res['stage_dir']}`. Timings: "
-              + ", ".join(f"{k} {v:.0f} s" for k, v in res["timings"].items()) + ".", ""]
+              + ", ".join(f"{k[:-2] if k.endswith('_s') else k} {v:.0f} s" for k, v in res["timings"].items()) + ".", ""]
     with open(path + ".tmp", "w") as fh:
         fh.write("\n".join(lines))
     os.replace(path + ".tmp", path)

@@ -25,7 +25,8 @@ from refmem.analysis.decoding import probe_split
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import finish_run, versions
+from refmem.experiments.common import versions
+from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.hybrid import figures as figs
 from refmem.experiments.hybrid.config import TRAINING_FIELDS, HybridConfig, validate_config
@@ -166,8 +167,11 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
            "stage_dir": folder, "table": table, "stages": [names[e] for e in cfg.stages],
            "fractions": [f"{f:g}" for f in cfg.fractions],
            "consolidation": {k: hist.get(k) for k in ("loss", "recon_loss", "heldout_recon", "decoding_accuracy")},
-           "measures": m, "controls": controls, "criteria": rows, "passed": all(r["passed"] for r in rows)}
+           "measures": m, "controls": controls}
     t = time.perf_counter()
     res["figures"], res["skipped_figures"] = figs.write_figures(out_dir, res, examples)
     timings["figures"] = time.perf_counter() - t
-    return finish_run("hybrid", out_dir, res, timings, t_all, cpu0, write_report, say)
+    timings["total_s"] = time.perf_counter() - t_all
+    timings["cpu_s"] = time.process_time() - cpu0             # ~ idle wall time with one BLAS thread
+    res["timings"] = timings
+    return finish(out_dir, res, rows, write_report, lambda line: say("hybrid: " + line))

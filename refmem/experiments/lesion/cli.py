@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from refmem.experiments.common import experiment_main
-from refmem.experiments.lesion.config import CONFIGS
+from refmem.experiments.runner import cli_main
+from refmem.experiments.lesion.config import CONFIGS, validate_config
 
 __all__ = ["main", "DESCRIPTION"]
 
@@ -12,7 +12,7 @@ DESCRIPTION = "memory age, hippocampal lesion and the temporal gradient (E9, a r
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run the experiment; return 0 if every criterion passes, 1 if not."""
+    """Run the experiment; return 0 when it completed, 2 for bad arguments or values."""
     from refmem.experiments.lesion.run import run
 
-    return experiment_main(argv, "lesion", DESCRIPTION, CONFIGS, run, resume=True)
+    return cli_main(argv, "lesion", DESCRIPTION, CONFIGS, validate_config, run, vae=False, resume=True)

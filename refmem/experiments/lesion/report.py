@@ -66,7 +66,8 @@ def write_report(path: str, res: Dict) -> None:
     lines += [f"- `{f}`: {FIGURES[f]}" for f in res["figures"]]
     lines += [f"- `{f}`: skipped (matplotlib not installed)" for f in res["skipped_figures"]]
     t = res["timings"]
-    lines += ["", "## Run", "", "Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()) + ".", ""]
+    spent = ", ".join(f"{k[:-2] if k.endswith('_s') else k} {v:.0f} s" for k, v in t.items())
+    lines += ["", "## Run", "", f"Timings: {spent}.", ""]
     with open(path + ".tmp", "w") as fh:
         fh.write("\n".join(lines))
     os.replace(path + ".tmp", path)

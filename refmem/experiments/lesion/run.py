@@ -31,7 +31,8 @@ from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.shapes3d import FACTOR_SIZES, SHAPE, factors_to_index, render
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import finish_run, versions
+from refmem.experiments.common import versions
+from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.lesion import figures as figs
 from refmem.experiments.lesion.config import LesionConfig, validate_config
@@ -204,11 +205,14 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
            "never_replayed_by_age": age_stats((counts["forward"] == 0) * 1.0, (counts["reverse"] == 0) * 1.0)["mean"],
            "intact_winner_correct": float(np.mean(winner == np.arange(len(scenes)))),
            "partial_lesion": partial, "decoding_accuracy": acc, "measures": m, "controls": controls,
-           "criteria": rows, "passed": all(r["passed"] for r in rows), "days": days}
+           "days": days}
     t = time.perf_counter()
     ex = np.concatenate([np.flatnonzero(group == g)[:cfg.n_examples] for g in range(T)])   # oldest first
     res["figures"], res["skipped_figures"] = figs.write_figures(
         out_dir, res, {"original": scenes[ex], "cue": cues[ex], "intact": intact_x[ex],
                        "lesioned": neocortical_recall(vaes["forward"], cues[ex])})
     timings["figures"] = time.perf_counter() - t
-    return finish_run("lesion", out_dir, res, timings, t_all, cpu0, write_report, say)
+    timings["total_s"] = time.perf_counter() - t_all
+    timings["cpu_s"] = time.process_time() - cpu0             # ~ idle wall time with one BLAS thread
+    res["timings"] = timings
+    return finish(out_dir, res, rows, write_report, lambda line: say("lesion: " + line))

@@ -28,7 +28,8 @@ import numpy as np
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
-from refmem.experiments.common import finish_run, versions
+from refmem.experiments.common import versions
+from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.novelty import figures as figs
 from refmem.experiments.novelty.config import NoveltyConfig, validate_config
@@ -165,11 +166,13 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
     rows = evaluate(criteria_for(cfg.min_fraction_gap, cfg.min_auc, cfg.alpha), measures(per_set),
                     {RANDOM_SPLIT: measures(split)})
     res = {"experiment": "novelty", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "thresholds": thresholds, "sets": per_set, "random_split": split, "criteria": rows,
-           "passed": all(r["passed"] for r in rows), "training_loss": loss,
+           "thresholds": thresholds, "sets": per_set, "random_split": split, "training_loss": loss,
            "errors": {dom: {k: v[0].tolist() for k, v in sc.items()} for dom, sc in scores.items()},
            "trace_sizes": {dom: {k: v[1].tolist() for k, v in sc.items()} for dom, sc in scores.items()}}
     t = time.perf_counter()
     res["figures"], res["skipped_figures"] = figs.write_figures(out_dir, res, data, scores, n)
     timings["figures"] = time.perf_counter() - t
-    return finish_run("novelty", out_dir, res, timings, t_all, cpu0, write_report, say)
+    timings["total_s"] = time.perf_counter() - t_all
+    timings["cpu_s"] = time.process_time() - cpu0             # ~ idle wall time with one BLAS thread
+    res["timings"] = timings
+    return finish(out_dir, res, rows, write_report, lambda line: say("novelty: " + line))
