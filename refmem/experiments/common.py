@@ -4,6 +4,7 @@
   has (``--config --seed --out --set --quiet``, optionally ``--vae`` and ``--resume``)
   and the config they select.
 * :func:`check_positive_ints`: the config check every experiment needs.
+* :func:`format_timings`: a run's timings as one line of a report.
 * :func:`versions`: Python, NumPy, SciPy, refmem and the BLAS thread count, for
   ``results.json``.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from refmem.config import apply_overrides
 
-__all__ = ["add_arguments", "resolve_config", "check_positive_ints", "versions"]
+__all__ = ["add_arguments", "resolve_config", "check_positive_ints", "format_timings", "versions"]
 
 
 def add_arguments(p: argparse.ArgumentParser, configs: Mapping[str, Any], name: str, *,
@@ -64,6 +65,15 @@ def check_positive_ints(cfg: Any, names) -> None:
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
+def format_timings(timings: Mapping[str, float]) -> str:
+    """``"render 8 s, total 67 s, cpu 13 s"`` from ``{"render": 8.2, "total_s": 67.0, "cpu_s": 13.1}``.
+
+    >>> format_timings({"render": 8.2, "total_s": 67.0})
+    'render 8 s, total 67 s'
+    """
+    return ", ".join(f"{k[:-2] if k.endswith('_s') else k} {v:.0f} s" for k, v in timings.items())
 
 
 def versions() -> Dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Dict
 
+from refmem.experiments.common import format_timings
 from refmem.experiments.criteria import count_passed, format_table
 from refmem.experiments.hybrid.figures import FIGURES
 
@@ -42,8 +43,7 @@ def write_report(path: str, res: Dict) -> None:
                               enumerate(zip(c["heldout_recon"], c["decoding_accuracy"]))) + ".", ""]
     lines += ["## Figures", ""] + [f"- `{f}`: {FIGURES[f]}" for f in res["figures"]]
     lines += [f"- `{f}`: skipped (matplotlib not installed)" for f in res["skipped_figures"]]
-    lines += ["", "## Run", "", f"Staged VAEs: `{res['stage_dir']}`. Timings: "
-              + ", ".join(f"{k[:-2] if k.endswith('_s') else k} {v:.0f} s" for k, v in res["timings"].items()) + ".", ""]
+    lines += ["", "## Run", "", f"Staged VAEs: `{res['stage_dir']}`. Timings: {format_timings(res['timings'])}.", ""]
     with open(path + ".tmp", "w") as fh:
         fh.write("\n".join(lines))
     os.replace(path + ".tmp", path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Dict
 
+from refmem.experiments.common import format_timings
 from refmem.experiments.criteria import count_passed, format_table
 from refmem.experiments.novelty.criteria import SETS
 from refmem.experiments.novelty.figures import FIGURES
@@ -39,8 +40,7 @@ def write_report(path: str, res: Dict) -> None:
               "trained classes).", "", "## Figures", ""]
     lines += [f"- `{f}`: {FIGURES[f]}" for f in res["figures"]]
     lines += [f"- `{f}`: skipped (matplotlib not installed)" for f in res["skipped_figures"]]
-    lines += ["", "## Run", "", "Timings: " + ", ".join(f"{k[:-2] if k.endswith('_s') else k} {v:.0f} s" for k, v in res["timings"].items())
-              + ".", ""]
+    lines += ["", "## Run", "", f"Timings: {format_timings(res['timings'])}.", ""]
     with open(path + ".tmp", "w") as fh:
         fh.write("\n".join(lines))
     os.replace(path + ".tmp", path)
