@@ -117,8 +117,9 @@ def paired_test(before: Any, after: Any, confidence: float = 0.95) -> Dict[str, 
                    ci_low=mean, ci_high=mean, cohens_d=0.0 if mean == 0.0 else float(np.sign(mean) * np.inf))
         return out
     res = stats.ttest_rel(a, b)
-    ci = res.confidence_interval(confidence_level=float(confidence))
-    out.update(t=float(res.statistic), p=float(res.pvalue), ci_low=float(ci.low), ci_high=float(ci.high),
+    se = float(diff.std(ddof=1)) / np.sqrt(n)  # standard error of mean(D)
+    half = float(stats.t.ppf(0.5 + float(confidence) / 2, n - 1)) * se  # CI: mean(D) +- t_{(1+c)/2, n-1} SE
+    out.update(t=float(res[0]), p=float(res[1]), ci_low=mean - half, ci_high=mean + half,
                cohens_d=mean / sd0)  # d = mean(D) / sd_0(D)
     return out
 
