@@ -101,7 +101,7 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
         vae.save(os.path.join(out_dir, "vae.npz"))
         vae_info = {"source": f"consolidated here from Hopfield replays of {len(mem)} digits "
                               f"(training loss: {cfg.train_loss})",
-                    "path": os.path.join(out_dir, "vae.npz"), "trained": True,
+                    "path": "vae.npz", "trained": True,  # in the run folder
                     "train_s": consolidation["replay_s"] + consolidation["train_s"]}
     primary = cfg.measure_on if cfg.measure_on != "auto" else ("heldout" if vae_info["trained"] else "all")
     t0 = time.perf_counter()
