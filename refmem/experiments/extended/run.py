@@ -17,7 +17,7 @@ import numpy as np
 
 from refmem._utils import save_json, spawn_rngs
 from refmem.config import config_to_dict
-from refmem.experiments.trained_vae import trained_vae
+from refmem.experiments.runner import run_vae
 from refmem.progress import format_seconds, log
 from refmem.experiments.extended.config import PAPER_SWEEP, ExtendedConfig, validate_config
 from refmem.experiments.criteria import evaluate
@@ -62,15 +62,13 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     say = log if verbose else (lambda msg: None)
     os.makedirs(out_dir, exist_ok=True)
     t_start = time.perf_counter()
-    if vae is not None:
-        vae_info = {"source": "given in memory", "path": None, "trained": False, "train_s": 0.0}
-    else:
-        vae, vae_info = trained_vae(cfg.vae_preset, cfg.seed, vae_path, say=lambda m: say("extended: " + m),
-                                    quiet=not verbose)
-    shape = (cfg.image_size, cfg.image_size, 3)
-    if tuple(vae.input_shape) != shape:
-        raise ValueError(f"VAE input shape {tuple(vae.input_shape)} does not match image_size "
-                         f"{cfg.image_size} (images of shape {shape})")
+    try:
+        vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (cfg.image_size, cfg.image_size, 3),
+                                lambda m: say("extended: " + m), not verbose)
+    except ValueError as exc:
+        if "images of shape" not in str(exc):
+            raise
+        raise ValueError(f"{exc} (image_size {cfg.image_size})") from None
     dtype = np.dtype(getattr(vae, "dtype", np.float32))
     streams = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), ["stimuli", "cues"])
     t0 = time.perf_counter()
