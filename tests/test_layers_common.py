@@ -109,6 +109,35 @@ def test_sequential_of_layers_gradients():
             assert norm_rel(net.grads[k], numerical_vjp(lambda _: run(x), p, dy)) < 1e-7, k
 
 
+@pytest.mark.parametrize("first", ["conv", "upsample_conv", "conv_transpose", "dense", "bn"])
+def test_backward_without_input_gradient_gives_the_same_parameter_gradients(first):
+    # a network whose input is data skips dx: layers before the first parameterised one are
+    # not run backward, and that layer accumulates its parameter gradients only
+    rng = np.random.default_rng(2)
+    head = {"conv": L.Conv2D((6, 6, 3), 3, 3, 1, "same", dtype=F64, rng=rng, name="first"),
+            "upsample_conv": L.UpsampleConv2D((3, 3, 3), 3, dtype=F64, rng=rng, name="first"),
+            "conv_transpose": L.Conv2DTranspose((3, 3, 3), 3, 2, 2, "same", dtype=F64, rng=rng, name="first"),
+            "dense": None, "bn": L.BatchNorm((6, 6, 3), dtype=F64, name="first")}[first]
+    if head is None:
+        layers = [L.Dropout((4,), 0.5, dtype=F64), L.Dense(4, 108, dtype=F64, rng=rng, name="first"),
+                  L.Reshape((108,), (6, 6, 3), dtype=F64)]
+    else:
+        shape = head.input_shape
+        layers = [L.Dropout(shape, 0.5, dtype=F64), head]
+    layers += [L.LeakyReLU((6, 6, 3), dtype=F64), L.Conv2D((6, 6, 3), 2, 4, 2, "valid", dtype=F64, rng=rng)]
+    net = L.Sequential(layers)
+    x = rng.standard_normal((2,) + net.input_shape)
+    y, cache = net.forward(x)
+    dy = rng.standard_normal(y.shape)
+    net.zero_grad()
+    assert net.backward(dy, cache).shape == x.shape
+    full = {k: g.copy() for k, g in net.grads.items()}
+    net.zero_grad()
+    assert net.backward(dy, cache, need_dx=False) is None
+    for k in full:
+        np.testing.assert_allclose(net.grads[k], full[k], rtol=1e-13, atol=1e-13)
+
+
 def test_keras_initialisation():
     conv = L.Conv2D((64, 64, 3), 32, 4, 2, rng=0)
     limit = np.sqrt(6 / (16 * 3 + 16 * 32))

@@ -113,18 +113,23 @@ class GaussianEncoder:
         log_var, c_lv = self.log_var_head.forward(h, train=train, rng=rng)
         return mu, log_var, (c_trunk, c_mu, c_lv)
 
-    def backward(self, d_mu, d_log_var, cache):
-        """Back-propagate (dL/dμ, dL/dlog σ²); accumulates parameter grads; returns dx."""
+    def backward(self, d_mu, d_log_var, cache, need_dx: bool = True):
+        """Back-propagate (dL/dμ, dL/dlog σ²); accumulates parameter grads; returns dx.
+
+        ``need_dx=False`` (the input is data): the input gradient is not computed and
+        None is returned (the first layers skip that work).
+        """
         c_trunk, c_mu, c_lv = cache
         if self.split:
             dh = np.concatenate([d_mu, d_log_var], axis=1)
         else:
-            dh_mu = self.mu_head.backward(d_mu, c_mu)
-            dh_lv = self.log_var_head.backward(d_log_var, c_lv)
-            if dh_mu is None or dh_lv is None:  # sparse data input: no gradient to it
+            heads_need = need_dx or self.trunk is not None
+            dh_mu = self.mu_head.backward(d_mu, c_mu, need_dx=heads_need)
+            dh_lv = self.log_var_head.backward(d_log_var, c_lv, need_dx=heads_need)
+            if dh_mu is None or dh_lv is None:  # data input (sparse, or no dx wanted)
                 return None
             dh = dh_mu + dh_lv  # both heads read h
-        return self.trunk.backward(dh, c_trunk) if self.trunk is not None else dh
+        return self.trunk.backward(dh, c_trunk, need_dx=need_dx) if self.trunk is not None else dh
 
     def collect(self, x, names: Sequence[str]) -> Dict[str, np.ndarray]:
         """Inference-mode outputs of the named trunk/head layers (a dict)."""

@@ -259,7 +259,7 @@ class VAE:
             dz = self.decoder.backward(d_x_hat, c_dec)
             d_mu = dz + w * d_mu_kl  # (V8) dz/dμ = 1
             d_lv = dz * eps * (np.exp(0.5 * log_var) * self.dtype.type(0.5)) + w * d_lv_kl  # dz/dlog σ² = ε σ / 2
-            self.encoder.backward(d_mu, d_lv, c_enc)
+            self.encoder.backward(d_mu, d_lv, c_enc, need_dx=False)  # x is data: no dL/dx
         return {"total": total, "recon": recon, "kl": kl}
 
     def loss(self, x, eps=None, rng=None, train: bool = False) -> Dict[str, float]:

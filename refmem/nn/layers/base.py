@@ -15,6 +15,8 @@ Conventions (all layers):
   back-propagated in any order.
 * ``backward(dy, cache) -> dx`` returns the input gradient and **accumulates** (``+=``)
   parameter gradients into ``grads``; ``zero_grad()`` resets them.
+  ``backward_params(dy, cache)`` accumulates the same parameter gradients without
+  computing ``dx`` (for a first layer, whose input is data); it returns None.
 * A layer computes in its own dtype (chosen at construction: float32 for training
   runs, float64 for gradient checks); input of another dtype raises ``TypeError``.
 * ``train`` and ``mode`` are distinct: ``mode="as_run"`` layers (batch norm, dropout)
@@ -69,6 +71,13 @@ class Layer:
     def backward(self, dy: np.ndarray, cache: Any) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_params(self, dy: np.ndarray, cache: Any) -> None:
+        """Accumulate the parameter gradients of :meth:`backward`, skipping ``dx``.
+
+        Layers whose input gradient is separable work override it to save that work.
+        """
+        self.backward(dy, cache)
+
     def zero_grad(self) -> None:
         for g in self.grads.values():
             g.fill(0)
@@ -121,10 +130,21 @@ class Sequential(Layer):
                 out[l.name] = x
         return x, out
 
-    def backward(self, dy, cache):
-        for l, c in zip(reversed(self.layers), reversed(cache)):
+    def backward(self, dy, cache, need_dx: bool = True):
+        """Back-propagate ``dy``; accumulate every layer's parameter gradients; return dx.
+
+        With ``need_dx=False`` (the input is data) the layers before the first one with
+        parameters are skipped, that layer runs :meth:`Layer.backward_params`, and None
+        is returned.
+        """
+        first = 0 if need_dx else next((i for i, l in enumerate(self.layers) if l.params), len(self.layers))
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            l, c = self.layers[i], cache[i]
+            if i == first and not need_dx:
+                l.backward_params(dy, c)
+                return None
             dy = l.backward(dy, c)
-        return dy
+        return dy if need_dx else None
 
     def zero_grad(self):
         for l in self.layers:

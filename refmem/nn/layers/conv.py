@@ -17,13 +17,12 @@ import numpy as np
 
 from refmem.nn.layers.base import Layer
 from refmem.nn.layers._checks import check_conv_inputs, check_dy, check_shape_arg
-from refmem.nn.layers.im2col import col2im, col2im_channels_first, im2col
+from refmem.nn.layers.im2col import im2col
 from refmem.nn.layers.initializers import glorot_uniform
 from refmem.nn.layers.padding import conv_output_length, conv_padding, normalize_pair, normalize_padding, pad_hw
+from refmem.nn.layers.transposed import conv_transpose
 
 __all__ = ["Conv2D", "conv2d_forward", "conv2d_backward"]  # and _ConvLayer (shared base)
-
-_FEW_CHANNELS = 8  # below this, col2im runs channels-first (RGB input layers)
 
 
 def conv2d_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
@@ -78,7 +77,7 @@ def conv2d_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
     dkernel : (kh, kw, C, F) ndarray
     dbias : (F,) ndarray
     """
-    cols, kernel, x_shape, xp_shape, ph, pw, strides = cache
+    cols, kernel, x_shape, _, ph, pw, strides = cache
     n, ho, wo, kh, kw, c = cols.shape
     f = kernel.shape[-1]
     dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, f)
@@ -86,18 +85,8 @@ def conv2d_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
     dkernel = np.matmul(cols2.T, dy2).reshape(kernel.shape)  # dW = cols^T dY
     dbias = np.matmul(np.ones(dy2.shape[0], dy2.dtype), dy2)  # (N10) db = sum_{n,i,j} dY
     dx = None
-    if need_dx:
-        h, w = x_shape[1], x_shape[2]
-        k2 = kernel.reshape(kh * kw * c, f)
-        if c < _FEW_CHANNELS:  # dcols^T = W dY^T, scattered channels-first
-            dcols_t = np.matmul(k2, dy2.T).reshape(kh, kw, c, n, ho, wo)
-            dxp_t = col2im_channels_first(dcols_t, xp_shape, strides)
-            dx = dxp_t[:, :, ph[0]:ph[0] + h, pw[0]:pw[0] + w].transpose(1, 2, 3, 0)
-        else:
-            dcols = np.matmul(dy2, k2.T)  # dcols = dY W^T
-            dxp = col2im(dcols.reshape(cols.shape), xp_shape, strides)  # dx = col2im(dcols)
-            dx = dxp[:, ph[0]:ph[0] + h, pw[0]:pw[0] + w, :]
-        dx = np.ascontiguousarray(dx)
+    if need_dx:  # dx = crop(col2im(dY W^T)), the transposed convolution of dY, Eq. (N11)/(N25)
+        dx = conv_transpose(dy2.reshape(dy.shape), kernel, strides, (ph[0], pw[0]), x_shape[1:3])
     return dx, dkernel, dbias
 
 
@@ -132,15 +121,19 @@ class _ConvLayer(Layer):
                                 self.strides, self.padding)
         return y, (x.shape[0], cache)
 
-    def backward(self, dy, cache):
-        """Return dx; accumulate ``grads['kernel']`` and ``grads['bias']``."""
+    def backward(self, dy, cache, need_dx: bool = True):
+        """Return dx (None if not ``need_dx``); accumulate ``grads['kernel']``, ``grads['bias']``."""
         batch, c = cache
         check_dy(self, dy, batch)
-        dx, dk, db = self._ops[1](dy, c)
+        dx, dk, db = self._ops[1](dy, c, need_dx)
         self.grads["kernel"] += dk
         if self.use_bias:
             self.grads["bias"] += db
         return dx
+
+    def backward_params(self, dy, cache):
+        """Accumulate the kernel and bias gradients without the input gradient."""
+        self.backward(dy, cache, need_dx=False)
 
 
 class Conv2D(_ConvLayer):

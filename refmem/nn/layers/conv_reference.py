@@ -14,7 +14,7 @@ from refmem.nn.layers._checks import check_conv_inputs
 from refmem.nn.layers.padding import (conv_output_length, conv_padding, conv_transpose_output_length,
                       normalize_pair, normalize_padding)
 
-__all__ = ["conv2d_naive", "conv2d_transpose_naive"]
+__all__ = ["conv2d_naive", "conv2d_transpose_naive", "conv_transpose_naive"]
 
 
 def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray] = None,
@@ -89,6 +89,41 @@ def conv2d_transpose_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.
                     r, q = i * sh + a - top, j * sw + b - left  # output pixel hit by tap (a, b)
                     if 0 <= r < ho and 0 <= q < wo:  # outside = cropped
                         y[:, r, q, :] += x[:, i, j, :] @ kernel[a, b].T  # W[a, b] x[i, j]
+    if bias is not None:
+        y += bias
+    return y
+
+
+def conv_transpose_naive(x: np.ndarray, kernel: np.ndarray, strides, origin, out_hw,
+                         bias: Optional[np.ndarray] = None) -> np.ndarray:
+    """Loop reference of the cropped transposed convolution, Eq. (N25) of ``docs/layers.md``.
+
+    ``Y[n, s_h i + a, s_w j + b, :] += kernel[a, b] @ x[n, i, j, :]``, then
+    ``y[n, i, j] = Y[n, origin_h + i, origin_w + j]`` (zero outside ``Y``) ``+ bias``.
+
+    Parameters
+    ----------
+    x : (N, H, W, B) ndarray
+    kernel : (kh, kw, A, B) ndarray
+        Convolution layout (the convolution maps A to B channels).
+    strides, origin, out_hw : (int, int)
+    bias : (A,) ndarray, optional
+
+    Returns
+    -------
+    (N, out_h, out_w, A) ndarray
+    """
+    n, h, w, _ = x.shape
+    kh, kw, a_ch, _ = kernel.shape
+    (sh, sw), (oh, ow), (ho, wo) = strides, origin, out_hw
+    y = np.zeros((n, ho, wo, a_ch), dtype=np.result_type(x, kernel))
+    for i in range(h):
+        for j in range(w):
+            for a in range(kh):
+                for b in range(kw):
+                    r, q = i * sh + a - oh, j * sw + b - ow  # kept pixel hit by tap (a, b)
+                    if 0 <= r < ho and 0 <= q < wo:  # outside = cropped
+                        y[:, r, q, :] += x[:, i, j, :] @ kernel[a, b].T
     if bias is not None:
         y += bias
     return y

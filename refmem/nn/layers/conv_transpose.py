@@ -12,7 +12,9 @@ channels, C = input channels),
 
 (Eq. (N20) of ``docs/layers.md``), where ``(p_h, p_w)`` are the *leading* paddings of the
 'same' convolution from the output length ``H s`` (TensorFlow's rule, asymmetric: the
-extra row/column is cropped at the end). Backward: ``dx = im2col(dy_p) W`` and
+extra row/column is cropped at the end); computed by
+:func:`refmem.nn.layers.transposed.conv_transpose` (scatter or stride-phase gather form,
+Eqs. (N25)-(N26)). Backward: ``dx = im2col(dy_p) W`` and
 ``dW = im2col(dy_p)^T x`` (Eqs. (N21)-(N22)). The loop reference is
 :func:`refmem.nn.layers.conv_reference.conv2d_transpose_naive`.
 """
@@ -24,8 +26,9 @@ import numpy as np
 
 from refmem.nn.layers._checks import check_conv_inputs
 from refmem.nn.layers.conv import _ConvLayer
-from refmem.nn.layers.im2col import col2im, im2col
+from refmem.nn.layers.im2col import im2col
 from refmem.nn.layers.padding import conv_padding, conv_transpose_output_length, normalize_pair, normalize_padding, pad_hw
+from refmem.nn.layers.transposed import conv_transpose
 
 __all__ = ["Conv2DTranspose", "conv2d_transpose_forward", "conv2d_transpose_backward"]
 
@@ -57,22 +60,24 @@ def conv2d_transpose_forward(x: np.ndarray, kernel: np.ndarray, bias: Optional[n
     ho = conv_transpose_output_length(h, kh, sh, padding)
     wo = conv_transpose_output_length(w, kw, sw, padding)
     ph, pw = conv_padding(ho, kh, sh, padding), conv_padding(wo, kw, sw, padding)
-    yp_shape = (n, ho + ph[0] + ph[1], wo + pw[0] + pw[1], f)
+    y = conv_transpose(x, kernel, (sh, sw), (ph[0], pw[0]), (ho, wo), bias)  # y = crop(col2im(X W^T)) + b
     x2 = np.ascontiguousarray(x).reshape(n * h * w, c)
-    cols = np.matmul(x2, kernel.reshape(kh * kw * f, c).T)  # cols = X W^T
-    yp = col2im(cols.reshape(n, h, w, kh, kw, f), yp_shape, (sh, sw))  # y = col2im(cols)
-    y = np.ascontiguousarray(yp[:, ph[0]:ph[0] + ho, pw[0]:pw[0] + wo, :])
-    if bias is not None:
-        y += bias  # + b
     return y, (x2, kernel, (n, h, w, c), ph, pw, (sh, sw))
 
 
-def conv2d_transpose_backward(dy: np.ndarray, cache: Any):
+def conv2d_transpose_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
     """Backward of :func:`conv2d_transpose_forward`, Eqs. (N21)-(N22).
+
+    Parameters
+    ----------
+    dy : (N, Ho, Wo, F) ndarray
+    cache : tuple from :func:`conv2d_transpose_forward`
+    need_dx : bool, default True
+        Skip the input gradient (returns None for it) when False.
 
     Returns
     -------
-    dx : (N, H, W, C) ndarray
+    dx : (N, H, W, C) ndarray or None
     dkernel : (kh, kw, F, C) ndarray
     dbias : (F,) ndarray
     """
@@ -81,7 +86,9 @@ def conv2d_transpose_backward(dy: np.ndarray, cache: Any):
     kh, kw, f, _ = kernel.shape
     dyp = pad_hw(dy, ph, pw)
     dcols = im2col(dyp, (kh, kw), strides, (h, w)).reshape(n * h * w, kh * kw * f)
-    dx = np.matmul(dcols, kernel.reshape(kh * kw * f, c)).reshape(x_shape)  # dx = im2col(dy) W
+    dx = None
+    if need_dx:
+        dx = np.matmul(dcols, kernel.reshape(kh * kw * f, c)).reshape(x_shape)  # dx = im2col(dy) W
     dkernel = np.matmul(dcols.T, x2).reshape(kernel.shape)  # dW = im2col(dy)^T X
     dbias = dy.sum(axis=(0, 1, 2))  # db = sum dy
     return dx, dkernel, dbias

@@ -56,8 +56,12 @@ class Dense(Layer):
             y += self.params["bias"]  # + b
         return y, x
 
-    def backward(self, dy, cache):
-        """dy : (N, out) ndarray -> dx : (N, in); accumulates dW, db (Eq. (N13)).
+    def backward_params(self, dy, cache):
+        """Accumulate dW and db of Eq. (N13) without dx."""
+        self.backward(dy, cache, need_dx=False)
+
+    def backward(self, dy, cache, need_dx: bool = True):
+        """dy : (N, out) ndarray -> dx : (N, in) (None if not ``need_dx``); accumulates dW, db (Eq. (N13)).
 
         After a sparse forward the input is data, not a variable: ``dW = x^T dy`` is
         accumulated over the nonzeros of ``x`` and ``None`` is returned (no ``dx``).
@@ -68,7 +72,7 @@ class Dense(Layer):
         self.grads["kernel"] += np.asarray(x.T @ dy) if sparse else x.T @ dy  # dW = x^T dy
         if self.use_bias:
             self.grads["bias"] += dy.sum(axis=0)  # db = sum_n dy
-        if sparse:
+        if sparse or not need_dx:
             return None
         return dy @ self.params["kernel"].T  # dx = dy W^T
 

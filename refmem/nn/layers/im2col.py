@@ -17,7 +17,7 @@ from typing import Optional, Tuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["im2col", "col2im", "col2im_channels_first"]
+__all__ = ["im2col", "col2im"]
 
 
 def _tap_slices(a: int, b: int, out_hw: Tuple[int, int], strides: Tuple[int, int],
@@ -85,63 +85,19 @@ def col2im(cols: np.ndarray, xp_shape: Tuple[int, int, int, int], strides: Tuple
     Returns
     -------
     (N, Hp, Wp, C) ndarray
-        ``out`` if given, else a new array (possibly a view of a slightly larger one).
+        ``out`` if given, else a new array.
 
     Notes
     -----
-    For strides > 1 the taps are grouped by stride phase: with ``a = sh*q + r`` the
-    ``sh x sw`` taps sharing ``(q, q')`` land on disjoint interleaved positions, so they
-    are added in one call on a ``(N, H/sh, sh, W/sw, sw, C)`` view (fewer, longer
-    inner loops than one strided add per tap).
+    The layers' input gradients use the transposed convolution of
+    :mod:`refmem.nn.layers.transposed`, which scatters the same way straight into the
+    cropped window; this is the plain form.
     """
     n, ho, wo, kh, kw, c = cols.shape
-    sh, sw = strides
-    if (sh == 1 and sw == 1) or origin != (0, 0):
-        if out is None:
-            out = np.zeros(xp_shape, dtype=cols.dtype)
-        for a in range(kh):
-            for b in range(kw):
-                rs, cs = _tap_slices(a, b, (ho, wo), strides, origin)
-                out[:, rs, cs, :] += cols[:, :, :, a, b, :]  # dx[i*s + a, j*s + b] += dcols[..., a, b, :]
-        return out
-    qh, qw = -(-kh // sh), -(-kw // sw)
-    hq, wq = max(ho + qh - 1, -(-xp_shape[1] // sh)), max(wo + qw - 1, -(-xp_shape[2] // sw))
-    buf = np.zeros((n, hq, sh, wq, sw, c), dtype=cols.dtype)
-    for q in range(qh):
-        rmax = min(sh, kh - sh * q)
-        for q2 in range(qw):
-            cmax = min(sw, kw - sw * q2)
-            src = cols[:, :, :, sh * q:sh * q + rmax, sw * q2:sw * q2 + cmax, :]
-            # dx[s*(i + q) + r, s*(j + q') + r'] += dcols[i, j, s*q + r, s*q' + r']
-            buf[:, q:q + ho, :rmax, q2:q2 + wo, :cmax, :] += src.transpose(0, 1, 3, 2, 4, 5)
-    full = buf.reshape(n, hq * sh, wq * sw, c)[:, :xp_shape[1], :xp_shape[2], :]
     if out is None:
-        return full
-    out += full
-    return out
-
-
-def col2im_channels_first(cols_t: np.ndarray, xp_shape: Tuple[int, int, int, int],
-                          strides: Tuple[int, int]) -> np.ndarray:
-    """:func:`col2im` for patches stored channels-first, for images with few channels.
-
-    Parameters
-    ----------
-    cols_t : (kh, kw, C, N, Ho, Wo) ndarray
-        ``cols_t[a, b, c, n, i, j] = cols[n, i, j, a, b, c]``.
-    xp_shape : (N, Hp, Wp, C) tuple
-    strides : (int, int)
-
-    Returns
-    -------
-    (C, N, Hp, Wp) ndarray
-        Channels-first image: inner loops run along image rows (length ``Wo``) rather
-        than along ``C`` (3 for RGB), which is much faster for small ``C``.
-    """
-    kh, kw, c, n, ho, wo = cols_t.shape
-    out = np.zeros((c, n, xp_shape[1], xp_shape[2]), dtype=cols_t.dtype)
+        out = np.zeros(xp_shape, dtype=cols.dtype)
     for a in range(kh):
         for b in range(kw):
-            rs, cs = _tap_slices(a, b, (ho, wo), strides, (0, 0))
-            out[:, :, rs, cs] += cols_t[a, b]  # dx[c, n, i*s + a, j*s + b] += dcols[a, b, c, n, i, j]
+            rs, cs = _tap_slices(a, b, (ho, wo), strides, origin)
+            out[:, rs, cs, :] += cols[:, :, :, a, b, :]  # dx[i*s + a, j*s + b] += dcols[..., a, b, :]
     return out
