@@ -21,6 +21,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from refmem._memory import retain_freed_memory
 from refmem._utils import as_rng, check_positive
 from refmem.nn.optim import Adam
 
@@ -148,7 +149,14 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
     -------
     dict
         ``{"loss", "recon", "kl"}``: unweighted means over the epoch's batches.
+
+    Notes
+    -----
+    The first call in a process makes glibc keep freed memory for reuse
+    (:func:`refmem._memory.retain_freed_memory`; set ``REFMEM_KEEP_FREED_MEMORY=0`` to
+    opt out): the step's temporaries then cost no page faults.
     """
+    retain_freed_memory()
     rng = as_rng(rng)
     bs = _batch_size(batch_size)
     x = x if _checked else vae.check_input(x)

@@ -30,7 +30,9 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["Layer", "Sequential"]
+from refmem.nn.layers.fold import FoldedPair, can_fold
+
+__all__ = ["Layer", "KernelLayer", "Sequential"]
 
 
 class Layer:
@@ -86,14 +88,61 @@ class Layer:
         return f"{type(self).__name__}(name={self.name!r}, {self.input_shape} -> {self.output_shape})"
 
 
+class KernelLayer(Layer):
+    """A layer ``y = L(x; kernel) + bias``, linear in ``kernel`` and ``bias`` (the convolutions).
+
+    Subclasses implement the pure pair ``forward_with(x, kernel, bias) -> (y, cache)`` and
+    ``backward_with(dy, cache, need_dx) -> (dx or None, dkernel, dbias)`` and set
+    ``out_axis``, the kernel axis of the output channels; ``forward``/``backward`` apply
+    them to the layer's own parameters. A batch normalisation with fixed statistics after
+    such a layer is folded into its kernel and bias (:mod:`refmem.nn.layers.fold`).
+    """
+
+    out_axis = -1
+
+    def forward_with(self, x, kernel, bias):
+        raise NotImplementedError
+
+    def backward_with(self, dy, cache, need_dx: bool = True):
+        raise NotImplementedError
+
+    def forward(self, x, train=False, rng=None):
+        """``y = L(x; kernel) + bias``; returns ``(y, cache)``."""
+        self._check_input(x)
+        return self.forward_with(x, self.params["kernel"], self.params.get("bias"))
+
+    def backward(self, dy, cache, need_dx: bool = True):
+        """Return dx (None if not ``need_dx``); accumulate ``grads['kernel']``, ``grads['bias']``."""
+        dx, dk, db = self.backward_with(dy, cache, need_dx)
+        self.grads["kernel"] += dk
+        if "bias" in self.grads:
+            self.grads["bias"] += db
+        return dx
+
+    def backward_params(self, dy, cache) -> None:
+        """Accumulate the kernel and bias gradients without the input gradient."""
+        self.backward(dy, cache, need_dx=False)
+
+
 class Sequential(Layer):
     """A chain of layers; parameter names are ``"<layer name>.<key>"``.
 
     ``params``/``grads``/``buffers`` are views onto the children's arrays (the same
     objects), so optimisers updating ``params[k]`` in place update the children.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    name : str, optional
+    fuse : bool, default True
+        Run each kernel layer followed by a ``BatchNorm`` as one unit
+        (:class:`~refmem.nn.layers.fold.FoldedPair`): the normalisation is folded into the
+        kernel and bias whenever it uses fixed statistics (Eqs. (N27)-(N28)); same
+        results to rounding as ``fuse=False``, which runs every layer on its own.
+        :meth:`forward_collect` always runs the layers one by one.
     """
 
-    def __init__(self, layers: Sequence[Layer], name: Optional[str] = None):
+    def __init__(self, layers: Sequence[Layer], name: Optional[str] = None, fuse: bool = True):
         if not layers:
             raise ValueError("Sequential needs at least one layer")
         names = [l.name for l in layers]
@@ -110,11 +159,22 @@ class Sequential(Layer):
                 self.grads[f"{l.name}.{k}"] = l.grads[k]
             for k in l.buffers:
                 self.buffers[f"{l.name}.{k}"] = l.buffers[k]
+        #: the execution units: layers, or a kernel layer and its BatchNorm as one FoldedPair
+        self.units: list = []
+        i = 0
+        while i < len(self.layers):
+            l = self.layers[i]
+            if fuse and i + 1 < len(self.layers) and can_fold(l, self.layers[i + 1]):
+                self.units.append(FoldedPair(l, self.layers[i + 1]))
+                i += 2
+            else:
+                self.units.append(l)
+                i += 1
 
     def forward(self, x, train=False, rng=None):
         caches = []
-        for l in self.layers:
-            x, c = l.forward(x, train=train, rng=rng)
+        for u in self.units:
+            x, c = u.forward(x, train=train, rng=rng)
             caches.append(c)
         return x, caches
 
@@ -137,13 +197,14 @@ class Sequential(Layer):
         parameters are skipped, that layer runs :meth:`Layer.backward_params`, and None
         is returned.
         """
-        first = 0 if need_dx else next((i for i, l in enumerate(self.layers) if l.params), len(self.layers))
-        for i in range(len(self.layers) - 1, first - 1, -1):
-            l, c = self.layers[i], cache[i]
+        units = self.units
+        first = 0 if need_dx else next((i for i, u in enumerate(units) if u.params), len(units))
+        for i in range(len(units) - 1, first - 1, -1):
+            u, c = units[i], cache[i]
             if i == first and not need_dx:
-                l.backward_params(dy, c)
+                u.backward_params(dy, c)
                 return None
-            dy = l.backward(dy, c)
+            dy = u.backward(dy, c)
         return dy if need_dx else None
 
     def zero_grad(self):

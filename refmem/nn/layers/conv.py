@@ -15,7 +15,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from refmem.nn.layers.base import Layer
+from refmem.nn.layers.base import KernelLayer
 from refmem.nn.layers._checks import check_conv_inputs, check_dy, check_shape_arg
 from refmem.nn.layers.im2col import im2col
 from refmem.nn.layers.initializers import glorot_uniform
@@ -90,7 +90,7 @@ def conv2d_backward(dy: np.ndarray, cache: Any, need_dx: bool = True):
     return dx, dkernel, dbias
 
 
-class _ConvLayer(Layer):
+class _ConvLayer(KernelLayer):
     """Shared constructor and forward/backward plumbing of ``Conv2D``/``Conv2DTranspose``.
 
     Subclasses set ``_ops = (forward_fn, backward_fn)`` (pure functions taking
@@ -114,26 +114,16 @@ class _ConvLayer(Layer):
         if self.use_bias:
             self._add_param("bias", np.zeros(filters, self.dtype))
 
-    def forward(self, x, train=False, rng=None):
-        """``(N, H, W, C) -> (N, Ho, Wo, filters)``; returns ``(y, cache)``."""
-        self._check_input(x)
-        y, cache = self._ops[0](x, self.params["kernel"], self.params.get("bias"),
-                                self.strides, self.padding)
+    def forward_with(self, x, kernel, bias):
+        """``(N, H, W, C) -> (N, Ho, Wo, filters)`` with the given kernel and bias; ``(y, cache)``."""
+        y, cache = self._ops[0](x, kernel, bias, self.strides, self.padding)
         return y, (x.shape[0], cache)
 
-    def backward(self, dy, cache, need_dx: bool = True):
-        """Return dx (None if not ``need_dx``); accumulate ``grads['kernel']``, ``grads['bias']``."""
+    def backward_with(self, dy, cache, need_dx: bool = True):
+        """``(dx or None, dkernel, dbias)`` of :meth:`forward_with` (nothing accumulated)."""
         batch, c = cache
         check_dy(self, dy, batch)
-        dx, dk, db = self._ops[1](dy, c, need_dx)
-        self.grads["kernel"] += dk
-        if self.use_bias:
-            self.grads["bias"] += db
-        return dx
-
-    def backward_params(self, dy, cache):
-        """Accumulate the kernel and bias gradients without the input gradient."""
-        self.backward(dy, cache, need_dx=False)
+        return self._ops[1](dy, c, need_dx)
 
 
 class Conv2D(_ConvLayer):
@@ -160,6 +150,7 @@ class Conv2D(_ConvLayer):
 
     _default_name = "conv2d"
     _ops = (conv2d_forward, conv2d_backward)  # a tuple: plain functions, never bound
+    out_axis = 3  # HWIO
     _out_len = staticmethod(conv_output_length)
 
     @staticmethod

@@ -117,6 +117,7 @@ class Conv2DTranspose(_ConvLayer):
 
     _default_name = "conv2d_transpose"
     _ops = (conv2d_transpose_forward, conv2d_transpose_backward)
+    out_axis = 2  # (kh, kw, filters, C)
     _out_len = staticmethod(conv_transpose_output_length)
 
     @staticmethod

@@ -94,12 +94,22 @@ class BatchNorm(Layer):
             bessel = m_rows / (m_rows - 1) if (self._fused and m_rows > 1) else 1.0  # TF fused: M/(M-1)
             mv *= mom; mv += (1 - mom) * self.dtype.type(bessel) * var  # v <- momentum v + (1 - momentum) c sigma^2
             return y.reshape(x.shape), ("batch", xhat, inv)
-        m, v = self.buffers["moving_mean"], self.buffers["moving_variance"]
-        inv = 1.0 / np.sqrt(v + self.dtype.type(self.eps))
-        scale = gamma * inv
+        scale, m, inv = self.affine()
         y = x2 * scale
         y += beta - m * scale  # y = gamma (x - m) / sqrt(v + eps) + beta, Eq. (N4)
         return y.reshape(x.shape), ("fixed", x2, inv, m.copy())
+
+    def is_affine(self, train: bool) -> bool:
+        """Whether a forward pass with this ``train`` uses the fixed statistics (Eq. (N4)),
+        i.e. is the per-channel affine map of :meth:`affine`."""
+        return self.mode == "as_run" or not train
+
+    def affine(self):
+        """``(s, m, inv)`` of Eq. (N4): ``y = s (x - m) + beta``, ``s = gamma inv``,
+        ``inv = 1 / sqrt(v + eps)`` (per channel, from the current buffers)."""
+        m, v = self.buffers["moving_mean"], self.buffers["moving_variance"]
+        inv = 1.0 / np.sqrt(v + self.dtype.type(self.eps))
+        return self.params["gamma"] * inv, m, inv
 
     def backward(self, dy, cache):
         """dy -> dx; accumulates ``grads['gamma']``, ``grads['beta']`` (Eq. (N7) in batch mode)."""

@@ -26,7 +26,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from refmem.nn.layers.base import Layer
+from refmem.nn.layers.base import KernelLayer
 from refmem.nn.layers._checks import check_dy, check_shape_arg
 from refmem.nn.layers.im2col import im2col
 from refmem.nn.layers.initializers import glorot_uniform
@@ -66,7 +66,7 @@ def upsample_tap_matrix(k: int, u: int) -> Tuple[np.ndarray, int]:
     return ((d >= 0) & (d <= u - 1)).astype(np.float64), k - 1 - top
 
 
-class UpsampleConv2D(Layer):
+class UpsampleConv2D(KernelLayer):
     """``UpSampling2D(size)`` then ``Conv2D(filters, kernel_size, padding='same')``, fused.
 
     Same parameters (``kernel`` HWIO ``(k, k, C, filters)``, ``bias``), same output
@@ -118,17 +118,18 @@ class UpsampleConv2D(Layer):
         t = np.matmul(self._tap_sum, w2)  # T[(a', b')] = sum_{a, b} S[(a', b'), (a, b)] W[a, b]
         return t.reshape(self._tap_sum.shape[0] // (kw + self.size[1] - 1), -1, f, c)
 
-    def forward(self, x, train=False, rng=None):
+    out_axis = 3  # HWIO
+
+    def forward_with(self, x, kernel, bias):
         """``(N, H, W, C) -> (N, uH, uW, filters)`` by Eqs. (N23), (N25); returns ``(y, cache)``."""
-        self._check_input(x)
         n, h, w, _ = x.shape
-        (uh, uw), t = self.size, self.transposed_kernel()
+        (uh, uw), t = self.size, self.transposed_kernel(kernel)
         y = conv_transpose(x, t, self.size, (self._lead_h, self._lead_w), (uh * h, uw * w),
-                           self.params.get("bias"))  # y = crop(transposed conv of x with T) + b
+                           bias)  # y = crop(transposed conv of x with T) + b
         return y, (x, t)
 
-    def backward(self, dy, cache, need_dx: bool = True):
-        """Return dx (None if not ``need_dx``); accumulate ``grads['kernel']``, ``grads['bias']``, Eq. (N24).
+    def backward_with(self, dy, cache, need_dx: bool = True):
+        """``(dx or None, dkernel, dbias)`` of :meth:`forward_with`, Eq. (N24).
 
         ``dx = im2col(dy_p) T`` (a stride-u convolution of the padded ``dy``),
         ``dT = im2col(dy_p)^T x``, ``dW = M_h^T dT M_w``, ``db = sum dy``.
@@ -140,16 +141,12 @@ class UpsampleConv2D(Layer):
         lh, lw = self._lead_h, self._lead_w
         dyp = pad_hw(dy, (lh, kh - self.size[0] - lh), (lw, kw - self.size[1] - lw))  # the full extent
         cols = im2col(dyp, (kh, kw), self.size, (h, w)).reshape(n * h * w, kh * kw * f)
-        dt = np.matmul(cols.T, x.reshape(n * h * w, c)).reshape(kh, kw, f, c)  # dT = im2col(dy_p)^T x
+        dt = np.matmul(cols.T, x.reshape(n * h * w, c))  # dT = im2col(dy_p)^T x
         dw = np.matmul(self._tap_sum.T, dt.reshape(kh * kw, f * c))  # dW = M_h^T dT M_w
-        self.grads["kernel"] += dw.reshape(self.kernel_size + (f, c)).transpose(0, 1, 3, 2)
-        if self.use_bias:
-            dy2 = dy.reshape(-1, f)
-            self.grads["bias"] += np.matmul(np.ones(dy2.shape[0], self.dtype), dy2)  # db = sum dy
-        if not need_dx:
-            return None
-        return np.matmul(cols, t.reshape(kh * kw * f, c)).reshape(x.shape)  # dx = im2col(dy_p) T
-
-    def backward_params(self, dy, cache):
-        """Accumulate the kernel and bias gradients without the input gradient."""
-        self.backward(dy, cache, need_dx=False)
+        dw = dw.reshape(self.kernel_size + (f, c)).transpose(0, 1, 3, 2)
+        dy2 = dy.reshape(-1, f)
+        db = np.matmul(np.ones(dy2.shape[0], self.dtype), dy2)  # db = sum dy
+        dx = None
+        if need_dx:
+            dx = np.matmul(cols, t.reshape(kh * kw * f, c)).reshape(x.shape)  # dx = im2col(dy_p) T
+        return dx, dw, db
