@@ -106,6 +106,46 @@ def test_replay_converges_on_rendered_scenes():
     assert s["fraction_converged"] >= 0.95 and s["min_cosine"] > 0.9
 
 
+def test_cosine_in_row_chunks_equals_the_whole_float64_formula():
+    from refmem.hippocampus.replay import _cosine_to_winner
+
+    rng = np.random.default_rng(5)
+    patterns = rng.uniform(-1, 1, (9, 50)).astype(np.float32)
+    winner = rng.integers(0, 9, 23)
+    states = (patterns[winner] + rng.normal(0, 0.3, (23, 50))).astype(np.float32)
+    states[3] = 0.0  # zero norm: cosine 0
+    w, s = patterns[winner].astype(np.float64), states.astype(np.float64)
+    den = np.linalg.norm(s, axis=1) * np.linalg.norm(w, axis=1)
+    ref = np.divide(np.einsum("ij,ij->i", s, w), den, out=np.zeros(23), where=den > 0)
+    for chunk in (1, 5, 23, 100):
+        np.testing.assert_array_equal(_cosine_to_winner(states, patterns, winner, chunk=chunk), ref)
+
+
+def test_replays_fill_one_array_in_batches():
+    from refmem.hippocampus.replay import build_hippocampus, replay_memories
+
+    x = np.random.default_rng(1).uniform(0, 1, (12, 4, 4, 3)).astype(np.float32)
+    a, ia = replay_memories(build_hippocampus(x), 10, np.random.default_rng(2), batch=3)
+    b, ib = replay_memories(build_hippocampus(x), 10, np.random.default_rng(2), batch=10)
+    assert a.shape == (10, 48) and a.dtype == np.float32 and a.flags.c_contiguous
+    np.testing.assert_array_equal(a, b)  # the cues are drawn batch after batch from one stream
+    np.testing.assert_array_equal(ia["winner"], ib["winner"])
+
+
+def test_few_shot_scores_in_chunks_like_one_float64_copy():
+    from refmem.analysis.decoding import fit_probe
+    from refmem.experiments.consolidation.fewshot import _score
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 30)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=60) > 0).astype(int)
+    probe = fit_probe(x[:30], y[:30])
+    want = probe.score(x[30:].astype(np.float64), y[30:])
+    assert 0 < want < 1
+    for chunk in (1, 7, 250):
+        assert _score(probe, x[30:], y[30:], chunk=chunk) == want
+
+
 # ----------------------------------------------------------------------------- E6 triples
 @given(st.integers(1, 30), st.integers(0, 2 ** 31))
 @settings(max_examples=20)

@@ -345,3 +345,23 @@ def test_paper_scale_few_shot_problem():
     t = time.perf_counter()
     SVC().fit(X2, y2)
     assert time.perf_counter() - t < 10.0  # 1,000 x 20, 4 classes: well under 2 s unloaded
+
+
+def test_svc_fitted_on_handed_over_features_is_the_same_model():
+    # Probe hands its standardised copy to the SVC, which regroups and compacts it in place
+    from refmem.analysis.probes import SVC, _permute_rows
+    from refmem.analysis._logreg import check_labels
+
+    rng = np.random.default_rng(7)
+    perm = rng.permutation(40)
+    x = rng.normal(size=(40, 3))
+    np.testing.assert_array_equal(_permute_rows(x.copy(), perm), x[perm])
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int) + (X[:, 1] > 1)
+    classes, yi = check_labels(y, 60)
+    a = SVC()._fit_checked(X, classes, yi)
+    b = SVC()._fit_checked(X.copy(), classes, yi, owned=True)
+    for key in ("support_", "support_vectors_", "dual_coef_", "intercept_", "n_support_"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
+    t = rng.normal(size=(30, 5))
+    np.testing.assert_array_equal(a.decision_function(t), b.decision_function(t))

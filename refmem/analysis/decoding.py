@@ -33,9 +33,14 @@ def probe_split(n: int, n_fit: int, n_test: int, rng) -> Tuple[np.ndarray, np.nd
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, kind: str = "svc"):
-    """Fit ``refmem.analysis.probes.make_probe(kind)`` (scaler + classifier) on float64 features."""
-    probe = make_probe(kind)
-    probe.fit(np.asarray(features, dtype=np.float64), np.asarray(labels))
+    """Fit ``refmem.analysis.probes.make_probe(kind)`` (scaler + classifier) on float64 features.
+
+    The probe standardises into float64 (``Probe(dtype=float64)``): float32 features give
+    the same probe as their float64 copy, without making that copy; it also standardises
+    what it is later scored on into float64.
+    """
+    probe = make_probe(kind, dtype=np.float64)
+    probe.fit(np.asarray(features), np.asarray(labels))
     return probe
 
 

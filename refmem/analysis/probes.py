@@ -91,13 +91,14 @@ class StandardScaler:
         self._check_fitted()
         return self._transform_checked(check_features(X, "X", n_features=self.n_features_in_))
 
-    def _transform_checked(self, X: np.ndarray) -> np.ndarray:
-        out = X
+    def _transform_checked(self, X: np.ndarray, dtype=None) -> np.ndarray:
+        """Standardised copy of validated ``X`` in ``dtype`` (default: X's): one new array."""
+        out = X.astype(X.dtype if dtype is None else dtype)  # a copy, then in place
         if self.with_mean:
-            out = out - self.mean_.astype(X.dtype)
+            out -= self.mean_.astype(out.dtype)
         if self.with_std:
-            out = out / self.scale_.astype(X.dtype)  # (S1) z = (x - mean) / scale
-        return out if out is not X else X.copy()
+            out /= self.scale_.astype(out.dtype)  # (S1) z = (x - mean) / scale
+        return out
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """``fit(X).transform(X)``."""
@@ -217,12 +218,17 @@ class SVC:
         classes, yi = check_labels(y, X.shape[0])
         return self._fit_checked(X, classes, yi)
 
-    def _fit_checked(self, X: np.ndarray, classes: np.ndarray, yi: np.ndarray) -> "SVC":
-        """:meth:`fit` on validated ``X`` and label indices ``yi`` (no checks)."""
+    def _fit_checked(self, X: np.ndarray, classes: np.ndarray, yi: np.ndarray, owned: bool = False) -> "SVC":
+        """:meth:`fit` on validated ``X`` and label indices ``yi`` (no checks).
+
+        ``owned=True``: the caller hands ``X`` over (a temporary, as :class:`Probe`'s
+        standardised features): its rows are regrouped by class and compacted to the
+        support vectors in place instead of in two copies (same model).
+        """
         K = len(classes)
         self.gamma_ = self._resolve_gamma(X)
         perm = np.argsort(yi, kind="stable")  # (S8) group by class, keep order (libsvm)
-        Xs = X[perm]
+        Xs = _permute_rows(X, perm) if owned else X[perm]
         counts = np.bincount(yi, minlength=K)
         start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         sq = row_sq_norms(Xs) if self.kernel == "rbf" else None
@@ -260,7 +266,13 @@ class SVC:
             coef[i, col[idx[ci:][sel]]] = a_signed[ci:][sel]
         self.classes_ = classes
         self.support_ = perm[sv]
-        self.support_vectors_ = X[self.support_]
+        if owned:  # Xs[sv] into the first rows of Xs (sv ascending: a row never overwrites one still needed)
+            for k, i in enumerate(sv):
+                if k != i:
+                    Xs[k] = Xs[i]
+            self.support_vectors_ = Xs[:sv.size]
+        else:
+            self.support_vectors_ = X[self.support_]
         self._sv_sq = sq[sv] if sq is not None else None
         self.n_support_ = np.bincount(yi[self.support_], minlength=K)
         self._sv_start = np.concatenate([[0], np.cumsum(self.n_support_)])
@@ -352,6 +364,26 @@ class SVC:
         return ovr_decision_function(self._raw_checked(X), len(self.classes_))
 
 
+def _permute_rows(X: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """``X[perm]`` computed in ``X``'s own memory (cycle by cycle, one spare row); returns ``X``."""
+    done = np.zeros(len(perm), dtype=bool)
+    row = np.empty_like(X[0])
+    for start in range(len(perm)):
+        if done[start] or perm[start] == start:
+            continue
+        row[...] = X[start]  # X_new[k] = X_old[perm[k]] along the cycle start -> perm[start] -> ...
+        k = start
+        while True:
+            done[k] = True
+            src = perm[k]
+            if src == start:
+                X[k] = row
+                break
+            X[k] = X[src]
+            k = src
+    return X
+
+
 class Probe:
     """A scaler + classifier pipeline (scikit-learn's ``make_pipeline(StandardScaler(), clf)``).
 
@@ -359,11 +391,18 @@ class Probe:
     ----------
     classifier : SVC or LogisticRegression
     scaler : StandardScaler, optional
+    dtype : float dtype, optional
+        The dtype of the standardised features the classifier sees; None keeps the
+        input's. ``float64`` standardises float32 features in float64 without a float64
+        copy of the input (what :func:`refmem.analysis.decoding.fit_probe` uses).
     """
 
-    def __init__(self, classifier: Any, scaler: Optional[StandardScaler] = None):
+    def __init__(self, classifier: Any, scaler: Optional[StandardScaler] = None, dtype=None):
         self.classifier = classifier
         self.scaler = StandardScaler() if scaler is None else scaler
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        if self.dtype is not None and self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a float dtype, got {self.dtype}")
 
     @property
     def classes_(self) -> np.ndarray:
@@ -381,14 +420,15 @@ class Probe:
         X = check_features(X, "X")
         classes, yi = check_labels(y, X.shape[0])  # raises before any work if < 2 classes
         self.scaler._fit_checked(X)  # validated once here; the stages trust it
-        self.classifier._fit_checked(self.scaler._transform_checked(X), classes, yi)
+        z = self.scaler._transform_checked(X, self.dtype)  # a new array: the classifier may reuse it
+        self.classifier._fit_checked(z, classes, yi, **({"owned": True} if isinstance(self.classifier, SVC) else {}))
         return self
 
     def _t(self, X: Any) -> np.ndarray:
         """Validate ``X`` once against the fitted scaler and standardise it."""
         self.scaler._check_fitted()
         return self.scaler._transform_checked(
-            check_features(X, "X", n_features=self.scaler.n_features_in_))
+            check_features(X, "X", n_features=self.scaler.n_features_in_), self.dtype)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels ``(n,)``."""
@@ -415,7 +455,7 @@ class Probe:
         return accuracy(self.predict(X), y)
 
 
-def make_probe(kind: str = "svc", **kwargs: Any) -> Probe:
+def make_probe(kind: str = "svc", dtype=None, **kwargs: Any) -> Probe:
     """The paper's decoding probe: StandardScaler followed by a classifier.
 
     Parameters
@@ -423,6 +463,8 @@ def make_probe(kind: str = "svc", **kwargs: Any) -> Probe:
     kind : {"svc", "logreg"}
         ``"svc"``: :class:`SVC` (defaults = sklearn's ``SVC()``, the paper's probe);
         ``"logreg"``: :class:`LogisticRegression`.
+    dtype : float dtype, optional
+        :class:`Probe`'s ``dtype`` (the standardised features' dtype; None keeps the input's).
     **kwargs
         Passed to the classifier's constructor.
 
@@ -431,7 +473,7 @@ def make_probe(kind: str = "svc", **kwargs: Any) -> Probe:
     Probe
     """
     if kind == "svc":
-        return Probe(SVC(**kwargs))
+        return Probe(SVC(**kwargs), dtype=dtype)
     if kind == "logreg":
-        return Probe(LogisticRegression(**kwargs))
+        return Probe(LogisticRegression(**kwargs), dtype=dtype)
     raise ValueError(f"kind must be 'svc' or 'logreg', got {kind!r}")

@@ -26,13 +26,24 @@ def to_pattern(images: np.ndarray) -> np.ndarray:
     docs/paper-experiments.md, E1: ``x / 255 * 2 - 1``, flattened.
     """
     images = np.asarray(images)
-    return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # (C1) x -> 2x - 1
+    x = images.reshape(len(images), -1) * 2
+    x -= 1  # (C1) x -> 2x - 1 (in place: one array of the patterns' size)
+    return x.astype(images.dtype, copy=False)
 
 
-def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int]) -> np.ndarray:
-    """Hopfield states back to images in [0, 1] (docs/paper-experiments.md, E1: ``(x + 1) / 2``, clipped)."""
+def from_pattern(patterns: np.ndarray, image_shape: Tuple[int, int, int], inplace: bool = False) -> np.ndarray:
+    """Hopfield states back to images in [0, 1] (docs/paper-experiments.md, E1: ``(x + 1) / 2``, clipped).
+
+    ``inplace=True`` converts a float ``patterns`` array in its own memory (it is then the
+    images' buffer; the paper-scale replay set is 0.5 GB).
+    """
     patterns = np.asarray(patterns)
-    x = np.clip((patterns + 1) / 2, 0.0, 1.0)  # (C2) x -> clip((x + 1) / 2, 0, 1)
+    if inplace and patterns.dtype.kind == "f" and patterns.flags.c_contiguous:
+        x = np.add(patterns, 1, out=patterns)
+    else:
+        x = np.add(patterns, 1, dtype=np.result_type(patterns.dtype, np.float16))  # float stays float
+    x /= 2
+    np.clip(x, 0.0, 1.0, out=x)  # (C2) x -> clip((x + 1) / 2, 0, 1), in place: one new array
     return x.astype(patterns.dtype, copy=False).reshape((len(patterns),) + tuple(image_shape))
 
 
@@ -41,7 +52,7 @@ def build_hippocampus(memories: np.ndarray, beta: float = 20.0, normalize: bool 
     from refmem.hippocampus import ModernHopfield
 
     net = ModernHopfield(beta=beta, normalize=normalize)
-    net.store(to_pattern(memories))
+    net.store(to_pattern(memories), copy=False)  # a fresh array: kept without a second copy
     return net
 
 
@@ -70,24 +81,32 @@ def replay_memories(net, n: int, rng, max_iter: int = 10, batch: int = 250,
         ``winner``, ``max_weight``, ``n_iter`` from ``net.replay(..., return_info=True)``.
     """
     rng = as_rng(rng)
-    states, infos = [], {"winner": [], "max_weight": [], "n_iter": []}
+    states = np.empty((n, net.dim), net.patterns.dtype)  # filled batch by batch (no concatenation copy)
+    infos = {"winner": [], "max_weight": [], "n_iter": []}
     with Progress("replay", total=n, enabled=None if progress else False) as bar:
         for start in range(0, n, batch):
             b = min(batch, n - start)
             xi, info = net.replay(b, rng, max_iter=max_iter, return_info=True)
-            states.append(xi)
+            states[start:start + b] = xi
             for k in infos:
                 infos[k].append(np.asarray(info[k]))
             bar.update(b)
-    return np.concatenate(states), {k: np.concatenate(v) for k, v in infos.items()}
+    return states, {k: np.concatenate(v) for k, v in infos.items()}
 
 
-def _cosine_to_winner(states: np.ndarray, patterns: np.ndarray, winner: np.ndarray) -> np.ndarray:
-    w = patterns[winner].astype(np.float64)
-    s = states.astype(np.float64)
-    den = np.linalg.norm(s, axis=1) * np.linalg.norm(w, axis=1)
-    num = np.einsum("ij,ij->i", s, w)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)  # cos = <s, w> / (|s| |w|)
+def _cosine_to_winner(states: np.ndarray, patterns: np.ndarray, winner: np.ndarray,
+                      chunk: int = 256) -> np.ndarray:
+    """Cosine of each state with its winning pattern, in float64, ``chunk`` rows at a time
+    (row-wise sums: the same values as all rows at once, without float64 copies of the
+    whole replay set)."""
+    out = np.zeros(len(states))
+    for a in range(0, len(states), chunk):
+        w = patterns[winner[a:a + chunk]].astype(np.float64)
+        s = np.asarray(states[a:a + chunk], dtype=np.float64)
+        den = np.linalg.norm(s, axis=1) * np.linalg.norm(w, axis=1)
+        num = np.einsum("ij,ij->i", s, w)
+        np.divide(num, den, out=out[a:a + chunk], where=den > 0)  # cos = <s, w> / (|s| |w|)
+    return out
 
 
 def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.ndarray,

@@ -39,12 +39,13 @@ def representations(vae, images: np.ndarray, layers: Sequence[str], batch: int =
     x = np.ascontiguousarray(images, dtype=vae.dtype)
     out: Dict[str, np.ndarray] = {"pixels": x.reshape(len(x), -1)}
     names = list(layers) + ["mu"]  # one encoder pass; "mu" == encode(x)[0]
-    parts: Dict[str, List[np.ndarray]] = {name: [] for name in names}
     for i in range(0, len(x), batch):
         acts = vae.encoder_activations(x[i:i + batch], names)
         for name in names:
-            parts[name].append(np.asarray(acts[name]).reshape(len(acts[name]), -1))
-    out.update({name: np.concatenate(parts[name]) for name in names})
+            a = np.asarray(acts[name]).reshape(len(acts[name]), -1)
+            if name not in out:  # filled batch by batch (no list + concatenation copy)
+                out[name] = np.empty((len(x), a.shape[1]), a.dtype)
+            out[name][i:i + len(a)] = a
     return out
 
 
@@ -101,6 +102,18 @@ def _nanmean(v) -> float:
     return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
 
 
+def _score(probe, features: np.ndarray, labels: np.ndarray, chunk: int = 250) -> float:
+    """Accuracy of ``probe`` on ``features``, ``chunk`` rows at a time: the probe (float64,
+    :func:`~refmem.analysis.decoding.fit_probe`) classifies rows independently, so this
+    gives the same predictions as one standardised float64 copy of the whole test set,
+    which for the first convolution's 30,752 features is 184 MB."""
+    hits = 0
+    for a in range(0, len(features), chunk):
+        pred = probe.predict(features[a:a + chunk])
+        hits += int(np.sum(pred == labels[a:a + chunk]))
+    return hits / len(labels)
+
+
 def _curves(vae, train_images, train_labels, test_images, test_labels, used, layers, probe_kind) -> Dict:
     from refmem.analysis.stats import spearman
 
@@ -114,7 +127,7 @@ def _curves(vae, train_images, train_labels, test_images, test_labels, used, lay
                 acc[name].append(float("nan"))
                 continue
             probe = fit_probe(tr[name][:n], y, probe_kind)
-            acc[name].append(probe.score(np.asarray(te[name], dtype=np.float64), test_labels))
+            acc[name].append(_score(probe, te[name], test_labels))
     gaps = [acc["mu"][i] - acc["pixels"][i] for i, n in enumerate(used) if n <= 200]
     finite = [g for g in gaps if np.isfinite(g)]
     out: Dict[str, object] = {"sizes": used, "representations": list(tr), "accuracy": acc,

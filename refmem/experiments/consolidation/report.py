@@ -37,6 +37,20 @@ def write_results(path: str, res: Dict) -> None:
     save_json(path, _strip_arrays(res))
 
 
+def _memory_lines(res: Dict) -> List[str]:
+    """The peak resident memory of the process (``ru_maxrss``), and after which stage it was reached."""
+    peak, after = res.get("peak_rss_bytes"), res.get("peak_rss_bytes_after") or {}
+    if not peak:
+        return []
+    first = next((k for k, v in after.items() if v == peak), None)
+    lines = ["", "## Memory", "", f"Peak resident memory of the process: {peak / 2 ** 30:.2f} GiB"
+             + (f", reached during the stage `{first}`" if first else "")
+             + (" (the process that finished the run, which resumed an interrupted one)" if res.get("resumed") else "")
+             + ".", "", "| after stage | peak so far (GiB) |", "|---|---|"]
+    lines += [f"| {k} | {v / 2 ** 30:.2f} |" for k, v in after.items() if v]
+    return lines
+
+
 def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
     """Write ``report.md``: setup, the effects table with controls, per-epoch numbers, timings and figures."""
     cfg = res["config"]
@@ -69,6 +83,7 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
     lines.append(f"| after last | | | | {_f(h['heldout_recon'][-1], 2)} | {_f(h['decoding_accuracy'][-1])} | |")
     lines += ["", "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in res["timings"].items()]
+    lines += _memory_lines(res)
     lines += ["", "## Figures", ""]
     lines += [f"- `{name}`" for name in res["figures"]]
     if res["skipped_figures"]:

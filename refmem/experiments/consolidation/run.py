@@ -24,6 +24,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
+from refmem._memory import peak_rss_bytes
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.progress import format_seconds, log as _print
 from refmem.experiments.consolidation import figures as figs
@@ -159,6 +160,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     rngs = spawn_rngs(cfg.seed, STREAMS)
     sub = spawn_rngs(int(rngs["analysis"].integers(2 ** 63)), ["e2", "e5", "e6", "e7", "figures"])
     timings: Dict[str, float] = {}
+    peak: Dict[str, Optional[int]] = {}
     t_all = t = time.perf_counter()
 
     # 1. data (docs/paper-experiments.md, 1.2): disjoint memories and held-out scenes
@@ -168,6 +170,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     memories, mem_labels = images[:cfg.n_memories], labels[:cfg.n_memories]
     heldout, held_labels = images[cfg.n_memories:], labels[cfg.n_memories:]
     timings["render"] = time.perf_counter() - t
+    peak["render"] = peak_rss_bytes()
 
     # 2. hippocampal encoding and replay (docs/paper-experiments.md, 1.3, E1)
     t = time.perf_counter()
@@ -176,11 +179,12 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
                                           cfg.max_replay_iter, cfg.replay_batch, progress=bars)
     stats = replay_stats(states, info, net.patterns, cfg.converged_weight)
     stats["controls"] = _replay_controls(stats, net.patterns, cfg.converged_weight)
-    x_train = from_pattern(states, memories.shape[1:])  # (x + 1) / 2, clipped: the VAE's training set
-    del states
     written = [_replay_figure(os.path.join(out_dir, "replay_samples.png"), net, memories, cfg, sub["figures"])]
     del net
+    x_train = from_pattern(states, memories.shape[1:], inplace=True)  # (x + 1) / 2, clipped: the VAE's training set
+    del states  # x_train now owns that memory
     timings["replay"] = time.perf_counter() - t
+    peak["replay"] = peak_rss_bytes()
     say(f"replay: {stats['fraction_converged']:.3f} converged to one memory, {stats['distinct_memories']}/"
         f"{stats['n_memories']} distinct memories, max replays of one memory {stats['replay_count_max']}"
         f"{' (from cache)' if cached else ''} [{format_seconds(timings['replay'])}]")
@@ -198,7 +202,9 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
                  checkpoint_path=path["checkpoint"], resume=resume, stop_after_epoch=stop_after_epoch,
                  log=say, epoch_progress=bars)
     vae.save(path["model"])
+    del x_train  # the analyses read the memories and held-out scenes, not the replays
     timings["training"] = time.perf_counter() - t
+    peak["training"] = peak_rss_bytes()
 
     # 4. analyses (docs/paper-experiments.md, E2, E4-E8)
     res: Dict = {"experiment": "consolidation", "preset": preset, "config": config_json(cfg),
@@ -226,6 +232,7 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         t = time.perf_counter()
         res[name] = fn()
         timings[name] = time.perf_counter() - t
+        peak[name] = peak_rss_bytes()
         say(f"{name.upper()} [{format_seconds(timings[name])}]")
 
     # 5. figures, results, report
@@ -235,6 +242,9 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     timings["figures"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
     res["timings"] = timings
+    peak["figures"] = peak_rss_bytes()
+    res["peak_rss_bytes"] = peak["figures"]  # this process's peak resident memory (ru_maxrss)
+    res["peak_rss_bytes_after"] = peak  # the peak so far after each stage: where it was reached
     res["factor_names"] = list(FACTOR_NAMES)
     res["effects"] = evaluate(criteria(cfg), measures(res), control_measures(res))
     write_results(path["results"], res)
