@@ -349,13 +349,14 @@ def test_paper_scale_few_shot_problem():
 
 def test_svc_fitted_on_handed_over_features_is_the_same_model():
     # Probe hands its standardised copy to the SVC, which regroups and compacts it in place
-    from refmem.analysis.probes import SVC, _permute_rows
+    from refmem.analysis._smo import permute_rows
+    from refmem.analysis.probes import SVC
     from refmem.analysis._logreg import check_labels
 
     rng = np.random.default_rng(7)
     perm = rng.permutation(40)
     x = rng.normal(size=(40, 3))
-    np.testing.assert_array_equal(_permute_rows(x.copy(), perm), x[perm])
+    np.testing.assert_array_equal(permute_rows(x.copy(), perm), x[perm])
     X = rng.normal(size=(60, 5))
     y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int) + (X[:, 1] > 1)
     classes, yi = check_labels(y, 60)

@@ -30,7 +30,7 @@ import numpy as np
 
 from refmem._utils import check_float_array
 
-__all__ = ["row_sq_norms", "gram64", "sq_distances", "rbf_kernel", "SMOResult", "smo_solve", "TAU",
+__all__ = ["row_sq_norms", "permute_rows", "gram64", "sq_distances", "rbf_kernel", "SMOResult", "smo_solve", "TAU",
            "ovo_vote", "ovr_decision_function"]
 
 #: libsvm's TAU: the curvature used when K_ii + K_jj - 2 K_ij <= 0 (Eq. (13) of [2]_).
@@ -366,3 +366,23 @@ def ovo_vote(raw: np.ndarray, n_classes: int) -> np.ndarray:
             votes[~win_i, j] += 1
             p += 1
     return np.argmax(votes, axis=1)  # (S10) most votes; argmax takes the lowest index
+
+
+def permute_rows(X: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """``X[perm]`` computed in ``X``'s own memory (cycle by cycle, one spare row); returns ``X``."""
+    done = np.zeros(len(perm), dtype=bool)
+    row = np.empty_like(X[0])
+    for start in range(len(perm)):
+        if done[start] or perm[start] == start:
+            continue
+        row[...] = X[start]  # X_new[k] = X_old[perm[k]] along the cycle start -> perm[start] -> ...
+        k = start
+        while True:
+            done[k] = True
+            src = perm[k]
+            if src == start:
+                X[k] = row
+                break
+            X[k] = X[src]
+            k = src
+    return X

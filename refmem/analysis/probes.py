@@ -31,7 +31,8 @@ import numpy as np
 
 from refmem.analysis._logreg import LogisticRegression, accuracy, check_features, check_labels
 from refmem.analysis._platt import cv_decision_values, ovo_probabilities, sigmoid_train
-from refmem.analysis._smo import gram64, ovo_vote, ovr_decision_function, rbf_kernel, row_sq_norms, smo_solve
+from refmem.analysis._smo import (gram64, ovo_vote, ovr_decision_function, permute_rows, rbf_kernel, row_sq_norms,
+                                  smo_solve)
 from refmem._utils import as_rng, check_positive
 
 __all__ = ["StandardScaler", "SVC", "LogisticRegression", "Probe", "make_probe",
@@ -228,7 +229,7 @@ class SVC:
         K = len(classes)
         self.gamma_ = self._resolve_gamma(X)
         perm = np.argsort(yi, kind="stable")  # (S8) group by class, keep order (libsvm)
-        Xs = _permute_rows(X, perm) if owned else X[perm]
+        Xs = permute_rows(X, perm) if owned else X[perm]
         counts = np.bincount(yi, minlength=K)
         start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         sq = row_sq_norms(Xs) if self.kernel == "rbf" else None
@@ -362,26 +363,6 @@ class SVC:
 
     def _class_scores_checked(self, X: np.ndarray) -> np.ndarray:
         return ovr_decision_function(self._raw_checked(X), len(self.classes_))
-
-
-def _permute_rows(X: np.ndarray, perm: np.ndarray) -> np.ndarray:
-    """``X[perm]`` computed in ``X``'s own memory (cycle by cycle, one spare row); returns ``X``."""
-    done = np.zeros(len(perm), dtype=bool)
-    row = np.empty_like(X[0])
-    for start in range(len(perm)):
-        if done[start] or perm[start] == start:
-            continue
-        row[...] = X[start]  # X_new[k] = X_old[perm[k]] along the cycle start -> perm[start] -> ...
-        k = start
-        while True:
-            done[k] = True
-            src = perm[k]
-            if src == start:
-                X[k] = row
-                break
-            X[k] = X[src]
-            k = src
-    return X
 
 
 class Probe:
