@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -22,6 +24,8 @@ __all__ = [
     "check_positive",
     "check_int",
     "atomic_write_bytes",
+    "remove_temp_files",
+    "blas_threads",
     "save_json",
     "load_json",
     "save_npz",
@@ -163,12 +167,22 @@ def _fmt_shape(shape: Iterable[Optional[int]]) -> str:
 
 
 # --------------------------------------------------------------------------- files
+#: the names :func:`atomic_write_bytes` gives its temporary files (``tempfile.mkstemp``:
+#: the prefix, 8 random characters, then the target's name)
+TEMP_PREFIX = ".tmp-"
+_TEMP_NAME = re.compile(r"\.tmp-[a-z0-9_]{8}.+")
+
+
 def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    The temporary file ``.tmp-XXXXXXXX<name>`` lives in the target's folder; one left
+    behind by a killed process is removed by :func:`remove_temp_files`.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -182,6 +196,52 @@ def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, recursive: bool = True) -> list:
+    """Delete the temporary files a killed :func:`atomic_write_bytes` left in ``folder``.
+
+    Only regular files named as :func:`atomic_write_bytes` names them
+    (``.tmp-`` + 8 characters of ``[a-z0-9_]`` + the target's name) are removed, and only
+    those last modified at least ``min_age`` seconds ago (a folder shared by running
+    processes needs an age). A missing folder is fine.
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    removed = []
+    if not os.path.isdir(folder):
+        return removed
+    now = time.time()
+    walk = os.walk(folder) if recursive else [(os.fspath(folder), [], os.listdir(folder))]
+    for root, _, names in walk:
+        for name in names:
+            p = os.path.join(root, name)
+            try:
+                if (_TEMP_NAME.fullmatch(name) and os.path.isfile(p) and not os.path.islink(p)
+                        and now - os.path.getmtime(p) >= min_age):
+                    os.unlink(p)
+                    removed.append(p)
+            except OSError:  # vanished meanwhile, or not ours to delete
+                continue
+    return removed
+
+
+def blas_threads() -> int:
+    """Threads the BLAS library (OpenBLAS, MKL or an OpenMP build) runs matrix products on.
+
+    Read from ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` (the
+    first set); without them these libraries use every core (``os.cpu_count()``). The
+    last bits of a float32 training run depend on it, so bit-identical resume needs the
+    same value.
+    """
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        text = os.environ.get(var, "").split(",")[0].strip()
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+    return os.cpu_count() or 1
 
 
 def _json_default(obj: Any) -> Any:
@@ -217,9 +277,22 @@ def save_json(path: Union[str, os.PathLike], obj: Any) -> None:
 
 
 def load_json(path: Union[str, os.PathLike]) -> Any:
-    """Read a JSON file written by :func:`save_json`."""
-    with open(path, "r", encoding="utf-8") as fh:
-        return json.load(fh)
+    """Read a JSON file written by :func:`save_json`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not UTF-8 JSON (truncated, damaged, another kind); the message names it.
+    """
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            return json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        why = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise ValueError(f"{os.fspath(path)}: cannot read as JSON ({why}); the file is damaged or "
+                         f"of another kind") from None
 
 
 def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = False) -> None:

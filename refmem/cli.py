@@ -44,7 +44,8 @@ TOOLS = {"convert": "convert_main", "fixtures": "fixtures_main", "crosscheck": "
 
 def _load(table: dict, kind: str, name: str):
     if name not in table:
-        raise SystemExit(f"refmem: unknown {kind} {name!r}; choose from {', '.join(sorted(table))}")
+        print(f"refmem: error: unknown {kind} {name!r}; choose from {', '.join(sorted(table))}", file=sys.stderr)
+        raise SystemExit(2)
     return importlib.import_module(table[name])
 
 
@@ -70,18 +71,15 @@ def _cmd_list() -> int:
 def _guarded(prog: str, fn, argv: List[str]) -> int:
     """Run a command's ``main``; a user error becomes one line on stderr, not a traceback.
 
-    Exit status: the command's own, 1 for a runtime failure it did not catch (a damaged
-    or missing file, an unwritable folder, a bad value found during the run), 130 when
-    interrupted. Anything else is a bug and keeps its traceback.
+    Exit status (:func:`refmem._errors.exit_status`): the command's own; 2 for a wrong
+    command line or config (:class:`refmem._errors.UsageError`); 1 for a runtime failure
+    the command did not catch (a damaged file, an unwritable folder, diverged training,
+    not enough memory); 130 when interrupted. Anything else is a bug and keeps its
+    traceback.
     """
-    try:
-        return int(fn(argv) or 0)
-    except KeyboardInterrupt:
-        print(f"\n{prog}: interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 1
+    from refmem._errors import exit_status
+
+    return exit_status(prog, fn, argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

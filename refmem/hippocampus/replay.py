@@ -13,6 +13,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from refmem._errors import warn
 from refmem._utils import as_rng, load_npz, save_npz
 from refmem.progress import Progress
 
@@ -135,13 +136,38 @@ def load_or_replay(path: Optional[str], net, n: int, rng, max_iter: int, batch: 
     """Replay, or load the replays cached at ``path`` (``replay.npz``) by an earlier run.
 
     Returns ``(states, info, from_cache)``; a fresh replay is written to ``path``
-    atomically so that ``--resume`` never recomputes it.
+    atomically so that ``--resume`` never recomputes it. A cache file that cannot be
+    read, lacks an array, or holds replays of another size, dtype or range is a cache
+    miss: the replays are computed again (from the same ``rng``, so identically) and
+    the file is replaced, with a warning.
     """
     if path is not None and os.path.exists(path):
-        d = load_npz(path)
-        if d["states"].shape == (n, net.dim):
-            return d["states"], {k: d[k] for k in ("winner", "max_weight", "n_iter")}, True
+        cached = _read_cache(path, net, n)
+        if isinstance(cached, tuple):
+            return cached[0], cached[1], True
+        warn(f"replay cache {path} {cached}; replaying again")
     states, info = replay_memories(net, n, rng, max_iter=max_iter, batch=batch, progress=progress)
     if path is not None:
         save_npz(path, {"states": states, **info})
     return states, info, False
+
+
+def _read_cache(path: str, net, n: int):
+    """``(states, info)`` from a replay cache, or the reason it cannot be used (str)."""
+    try:
+        d = load_npz(path)
+    except ValueError as exc:
+        return f"is damaged ({exc})"
+    missing = [k for k in ("states", "winner", "max_weight", "n_iter") if k not in d]
+    if missing:
+        return f"lacks {missing}"
+    states, info = d["states"], {k: d[k] for k in ("winner", "max_weight", "n_iter")}
+    if states.shape != (n, net.dim) or states.dtype != net.dtype:
+        return f"holds replays of shape {states.shape} ({states.dtype}), not ({n}, {net.dim}) ({net.dtype})"
+    if any(v.shape != (n,) or v.dtype.kind not in "iuf" for v in info.values()):
+        return "holds replay information of the wrong shape"
+    w = info["winner"]
+    if (w.dtype.kind not in "iu" or (n and (w.min() < 0 or w.max() >= net.n_patterns))
+            or not np.all(np.isfinite(states)) or np.abs(states).max(initial=0) > 1 + 1e-6):
+        return "holds values out of range"
+    return states, info

@@ -325,13 +325,14 @@ class VAE:
         missing = sorted(set(want) - set(state))
         if missing:
             raise ValueError(f"state is missing {missing[:5]}{'...' if len(missing) > 5 else ''}")
-        for k, dst in want.items():
+        for k, dst in want.items():  # check everything before changing anything
             src = np.asarray(state[k])
             if src.shape != dst.shape:
                 raise ValueError(f"{k}: expected shape {dst.shape}, got {src.shape}")
             if src.dtype.kind != "f" or not np.all(np.isfinite(src)):
                 raise ValueError(f"{k}: expected finite floats")
-            dst[...] = src
+        for k, dst in want.items():
+            dst[...] = state[k]
 
     def save(self, path) -> None:
         """Write params, buffers and the JSON config to one ``.npz`` file, atomically."""
@@ -344,8 +345,16 @@ class VAE:
         save_npz(path, arrays)
 
     def load_weights(self, path) -> None:
-        """Set params and buffers from a file written by :meth:`save` (same architecture)."""
-        self.set_state(load_npz(path))
+        """Set params and buffers from a file written by :meth:`save` (same architecture).
+
+        Raises ``ValueError`` naming the file when it is damaged or holds another
+        architecture's weights (nothing is changed then).
+        """
+        d = load_npz(path)
+        try:
+            self.set_state(d)
+        except ValueError as exc:
+            raise ValueError(f"{getattr(path, 'name', path)}: {exc}") from None
 
     def __repr__(self) -> str:
         n = sum(p.size for p in self.params.values())

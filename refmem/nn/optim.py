@@ -199,8 +199,8 @@ class Adam:
         Raises
         ------
         ValueError
-            Missing keys, wrong shapes, or an ``amsgrad`` flag that differs from this
-            optimiser's.
+            Missing keys, wrong shapes, non-finite (or negative second) moments, or an
+            ``amsgrad`` flag that differs from this optimiser's. Nothing is changed then.
         """
         if "t" not in d or "hyper" not in d:
             raise ValueError("state dict must contain 't' and 'hyper' (from Adam.state_dict())")
@@ -216,8 +216,16 @@ class Adam:
                 if np.shape(d[key]) != p.shape:
                     raise ValueError(f"{key!r} must have shape {p.shape}, got {np.shape(d[key])}")
         _check_hyper(lr, b1, b2, eps)
+        t = np.asarray(d["t"])
+        if t.shape != () or t.dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"'t' must be an integer step count >= 0, got {t!r}")
+        for pre in prefixes:
+            for k in self.params:
+                a = np.asarray(d[f"{pre}.{k}"])
+                if a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)) or (pre != "m" and np.any(a < 0)):
+                    raise ValueError(f"{pre}.{k!r} must hold finite numbers{'' if pre == 'm' else ' >= 0'}")
         self.lr, self.beta1, self.beta2, self.eps = lr, b1, b2, eps
-        self.t = int(np.asarray(d["t"]))
+        self.t = int(t)
         for pre in prefixes:
             store = getattr(self, pre)
             for k, p in self.params.items():

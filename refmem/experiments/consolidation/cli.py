@@ -6,8 +6,9 @@
                              [--set key=value ...] [--resume] [--quiet]
 
 Without ``--out`` the run folder is ``runs/consolidation-<config>-seed<S>`` (relative to
-the current directory). ``--resume`` continues an interrupted run in that folder; if no
-``--config``/``--set``/``--seed`` is given it reuses the folder's ``config.json``.
+the current directory). ``--resume`` continues an interrupted run in that folder (an
+error if the folder is missing or empty); if no ``--config``/``--set``/``--seed`` is
+given it reuses the folder's ``config.json``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import os
 import sys
 from typing import List, Optional
 
+from refmem._errors import UsageError, exit_status, one_line
 from refmem._utils import load_json
+from refmem.experiments.common import check_out_dir
 from refmem.progress import format_seconds
 from refmem.experiments.consolidation.config import CONFIGS, config_load, get_config
 from refmem.experiments.criteria import format_table
@@ -49,32 +52,36 @@ def build_parser() -> argparse.ArgumentParser:
 def _resolve(args) -> tuple:
     name = args.config or "quick"
     out = args.out or os.path.join("runs", f"consolidation-{name}-seed{0 if args.seed is None else args.seed}")
+    check_out_dir(out, resume=args.resume)
     saved = os.path.join(out, "config.json")
     if args.resume and args.config is None and args.seed is None and not args.overrides and os.path.exists(saved):
         cfg = config_load(load_json(saved))
         same = [p for p, c in CONFIGS.items() if dataclasses.replace(c, seed=cfg.seed) == cfg]
         return cfg, out, same[0] if same else "custom"
     preset = name if not args.overrides else f"{name} (modified)"
-    return get_config(name, args.overrides, seed=args.seed), out, preset
+    try:
+        return get_config(name, args.overrides, seed=args.seed), out, preset
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UsageError(one_line(exc)) from None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of ``refmem run consolidation``; returns the exit status.
 
     Exit status 0 when the run completed (whatever its pass/fail rows say), 2 for bad
-    arguments or config values (with a message on stderr), 130 when interrupted.
+    arguments or config values, 1 for a runtime failure (a damaged file, an unwritable
+    folder, diverged training), 130 when interrupted; errors are one line on stderr.
     """
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    return exit_status("refmem run consolidation", _main, args)
+
+
+def _main(args) -> int:
     from refmem.experiments.consolidation.run import run
     from refmem.systems.consolidation import RunInterrupted
 
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    try:
-        cfg, out, preset = _resolve(args)
-    except (ValueError, TypeError) as exc:
-        parser.print_usage(sys.stderr)
-        print(f"refmem run consolidation: error: {exc}", file=sys.stderr)
-        return 2
+    cfg, out, preset = _resolve(args)
     if not args.quiet:
         print(f"consolidation: config {preset}, seed {cfg.seed}, output {out}"
               f"{' (resuming)' if args.resume else ''}", flush=True)
@@ -85,9 +92,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"\ninterrupted ({exc or 'Ctrl-C'}); continue with: refmem run consolidation --out {out} --resume",
               file=sys.stderr)
         return 130
-    except ValueError as exc:
-        print(f"refmem run consolidation: error: {exc}", file=sys.stderr)
-        return 2
     rows = res["effects"]
     n_pass = sum(r["result"] == "PASS" for r in rows)
     print(f"\ndone in {format_seconds(res['timings']['total'])}: {n_pass}/{len(rows)} paper effects pass\n")

@@ -36,7 +36,9 @@ from refmem.analysis.decoding import probe_split
 from refmem.experiments.consolidation.relational import relational_inference
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay, replay_stats
 from refmem.experiments.consolidation.criteria import control_measures, criteria, measures
-from refmem.experiments.common import versions
+from refmem._errors import UsageError
+from refmem._resume import remove_checkpoint_npz
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.consolidation.report import write_report, write_results
 from refmem.experiments.criteria import evaluate
 from refmem.systems.consolidation import train
@@ -56,7 +58,7 @@ def _check_resume_config(path: str, cfg: ConsolidationConfig) -> None:
     if saved != cfg:
         a, b = config_json(saved), config_json(cfg)
         diff = sorted(k for k in a if a[k] != b[k])
-        raise ValueError(f"cannot resume: the config differs from the run in {os.path.dirname(path)} "
+        raise UsageError(f"cannot resume: the config differs from the run in {os.path.dirname(path)} "
                          f"in {diff}; use the same config and seed, or a new --out")
 
 
@@ -146,15 +148,15 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
     bars = not quiet
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     path = {k: os.path.join(out_dir, v) for k, v in FILES.items()}
     if resume and os.path.exists(path["config"]):
         _check_resume_config(path["config"], cfg)
     else:
         resume = False
-        for k in ("checkpoint", "replay"):  # a fresh run never reuses stale state
-            if os.path.exists(path[k]):
-                os.remove(path[k])
+        remove_checkpoint_npz(path["checkpoint"])  # a fresh run never reuses stale state
+        if os.path.exists(path["replay"]):
+            os.remove(path["replay"])
     save_json(path["config"], config_json(cfg))
     rngs = spawn_rngs(cfg.seed, STREAMS)
     sub = spawn_rngs(int(rngs["analysis"].integers(2 ** 63)), ["e2", "e5", "e6", "e7", "figures"])
@@ -168,6 +170,10 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     memories, mem_labels = images[:cfg.n_memories], labels[:cfg.n_memories]
     heldout, held_labels = images[cfg.n_memories:], labels[cfg.n_memories:]
     timings["render"] = time.perf_counter() - t
+    fit_idx, test_idx = probe_split(cfg.n_heldout, cfg.probe_train, cfg.probe_test, rngs["probes"])
+    if len(np.unique(held_labels[fit_idx, SHAPE])) < 2:  # the probe needs two classes: say so before replay
+        raise UsageError(f"the {cfg.probe_train} probe-training scenes (probe_train) hold one shape only; "
+                         f"a decoding probe needs two: raise probe_train or change the seed")
 
     # 2. hippocampal encoding and replay (docs/paper-experiments.md, 1.3, E1)
     t = time.perf_counter()
@@ -190,7 +196,6 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     vae = _make_vae(cfg, rngs["init"])
     opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
     batch_seed = int(rngs["batches"].integers(2 ** 63))
-    fit_idx, test_idx = probe_split(cfg.n_heldout, cfg.probe_train, cfg.probe_test, rngs["probes"])
     say(f"training the VAE on {len(x_train)} replayed memories for up to {cfg.epochs} epochs ...")
     hist = train(vae, opt, x_train, (heldout, held_labels[:, SHAPE], fit_idx, test_idx, cfg.probe_kind,
                                     cfg.heldout_recon_n),
