@@ -26,11 +26,25 @@ __all__ = ["LogisticRegression", "multinomial_loss_grad", "check_features", "che
            "accuracy"]
 
 
+#: largest feature magnitude the classifiers accept: squared distances, variances and
+#: kernel arguments of larger values overflow float64
+MAX_FEATURE = 1e150
+
+
 def check_features(X: Any, name: str = "X", n_features: Optional[int] = None) -> np.ndarray:
-    """Validate a ``(n, d)`` finite float feature matrix (ints become float64)."""
+    """Validate a ``(n, d)`` finite float feature matrix (ints become float64).
+
+    Values must lie within ``±MAX_FEATURE`` (1e150; for a narrower float dtype
+    ``sqrt(max) / 16``, 1.2e18 for float32): the squares that variances, distances and
+    kernels take of larger values overflow.
+    """
     X = check_float_array(X, name, ndim=2, min_size=1)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} features (columns), got shape {X.shape}")
+    limit = min(MAX_FEATURE, float(np.sqrt(np.finfo(X.dtype).max)) / 16)  # float32: 1.2e18
+    if np.abs(X).max() > limit:
+        raise ValueError(f"{name} has values beyond ±{limit:.3g} (max |x| = {np.abs(X).max():.3g}); their "
+                         f"squares overflow {X.dtype}: rescale the features")
     return X
 
 

@@ -96,7 +96,11 @@ class StandardScaler:
         if self.with_mean:
             out = out - self.mean_.astype(X.dtype)
         if self.with_std:
-            out = out / self.scale_.astype(X.dtype)  # (S1) z = (x - mean) / scale
+            with np.errstate(over="ignore"):
+                out = out / self.scale_.astype(X.dtype)  # (S1) z = (x - mean) / scale
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"standardised values overflow {X.dtype}: X lies far outside the range of "
+                             f"the data the scaler was fitted on")
         return out if out is not X else X.copy()
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:

@@ -217,6 +217,10 @@ def resize_bicubic(x, height: int, width: int) -> np.ndarray:
     return np.einsum("jq,...iqc->...ijc", c, y, optimize=True)  # columns: (R x) C^T
 
 
+#: smallest zoom of :func:`zoom`: zooming out to z % pads each image to 100 / z times its side
+MIN_ZOOM_PERCENT = 10.0
+
+
 def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     """Zoom images out (z < 100) or in (z > 100) about the centre, keeping the size.
 
@@ -231,7 +235,7 @@ def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     x : (H, W, C) or (N, H, W, C) array_like
         Images in [0, 1].
     zoom_percent : float
-        Zoom z in percent, > 0 (the paper: 80, 85, ..., 120).
+        Zoom z in percent, >= ``MIN_ZOOM_PERCENT`` (10; the paper: 80, 85, ..., 120).
     quantize : bool, default False
         Mimic the paper's uint8 pipeline: truncate ``x * 255`` to integers before and
         round the resized result to integers (then divide by 255).
@@ -245,6 +249,9 @@ def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     h, w = arr.shape[-3], arr.shape[-2]
     bh, bw = border_width(zoom_percent, h), border_width(zoom_percent, w)
     z = float(zoom_percent)
+    if z < MIN_ZOOM_PERCENT:
+        raise ValueError(f"zoom_percent must be >= {MIN_ZOOM_PERCENT:g} (zooming out to z% pads every image to "
+                         f"100/z times its side), got {zoom_percent!r}")
     work = _to_uint8_levels(arr).astype(arr.dtype) if quantize else arr
     if bh == 0 and bw == 0:
         out = work.copy()
@@ -400,6 +407,8 @@ def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),
             raise ValueError(f"square must be (col, row), got {square!r}")
         positions = [(check_int(square[0], "square col"), check_int(square[1], "square row"))] * n
     work = _to_uint8_levels(batch) if quantize else batch.astype(np.float64)
+    if work.dtype.itemsize < 4:  # scipy.ndimage has no float16 kernels
+        work = work.astype(np.float32)
     blurred = ndimage.gaussian_filter(work, sigma=(0, sigma, sigma, 0), mode="nearest")
     if quantize:
         blurred = np.clip(np.round(blurred), 0, 255)

@@ -17,7 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from refmem.experiments.common import check_positive_ints
+from refmem.experiments.common import check_at_most, check_positive_ints
+
+#: scenes a run may draw in all (a tenth of the 480,000 distinct ones, so that drawing
+#: distinct, matched cohorts never runs out of combinations)
+MAX_SCENES = 48000
 
 __all__ = ["LesionConfig", "CONFIGS", "validate_config"]
 
@@ -117,6 +121,10 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
         raise ValueError("context_factor needs n_days <= 10 (a hue has 10 values)")
     if cfg.probe_kind not in ("svc", "logreg"):
         raise ValueError(f"probe_kind must be 'svc' or 'logreg', got {cfg.probe_kind!r}")
+    check_positive_ints(cfg, ("n_examples",))
+    check_at_most(cfg, [("n_examples", cfg.n_per_cohort, "n_per_cohort"),
+                        ("n_probe", MAX_SCENES - cfg.n_days * cfg.n_per_cohort,
+                         f"{MAX_SCENES} scenes in all minus the memories")])
     return cfg
 
 

@@ -33,7 +33,7 @@ from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.novelty import figures as figs
-from refmem.experiments.novelty.config import NoveltyConfig, validate_config
+from refmem.experiments.novelty.config import NoveltyConfig, scene_pool, validate_config
 from refmem.experiments.novelty.criteria import RANDOM_SPLIT, SETS, criteria_for, measures, set_measures
 from refmem.experiments.novelty.report import write_report
 from refmem.hippocampus.traces import prediction_error
@@ -55,7 +55,7 @@ def shapes_sets(cfg: NoveltyConfig, rng):
     from refmem.datasets.shapes3d import SHAPE, sample
 
     n_fam = cfg.shapes_train + 2 * cfg.n_test
-    pool = int(np.ceil(max(n_fam * 4 / 3, cfg.n_test * 4) * 1.15)) + 40
+    pool = scene_pool(cfg.shapes_train, cfg.n_test)
     x, lab = sample(pool, rng, supersample=cfg.supersample, progress=False)
     fam, nov = np.flatnonzero(lab[:, SHAPE] != cfg.novel_shape), np.flatnonzero(lab[:, SHAPE] == cfg.novel_shape)
     if len(fam) < n_fam or len(nov) < cfg.n_test:
