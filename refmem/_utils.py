@@ -22,6 +22,8 @@ __all__ = [
     "check_array",
     "check_float_array",
     "check_positive",
+    "check_real",
+    "check_magnitude",
     "check_int",
     "atomic_write_bytes",
     "remove_temp_files",
@@ -84,7 +86,8 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
     finite : bool, default True
         Reject NaN and inf (for float arrays).
     dtype_kind : str, optional
-        Allowed ``dtype.kind`` characters, e.g. ``"f"`` or ``"iu"``.
+        Allowed ``dtype.kind`` characters, e.g. ``"f"`` or ``"iu"``. Complex arrays
+        are refused unless ``"c"`` is allowed.
     min_size : int, default 0
         Minimum number of elements.
 
@@ -100,6 +103,8 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
     arr = np.asarray(x)
     if arr.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype object")
+    if arr.dtype.kind == "c" and (dtype_kind is None or "c" not in dtype_kind):
+        raise TypeError(f"{name} must be a real array, got dtype {arr.dtype}")
     if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
         raise TypeError(f"{name} must have dtype kind in {dtype_kind!r}, got {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
@@ -112,6 +117,25 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
         raise ValueError(f"{name} must have at least {min_size} element(s), got shape {arr.shape}")
     if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+#: largest magnitude accepted where squares or products of the values are taken: beyond
+#: it they overflow float64 (sqrt(max float64) is 1.3e154)
+MAX_MAGNITUDE = 1e150
+
+
+def check_magnitude(arr: np.ndarray, name: str = "x", limit: float = MAX_MAGNITUDE) -> np.ndarray:
+    """Return ``arr`` after checking ``max |arr| <= limit`` (squares of larger values overflow).
+
+    For a float dtype narrower than float64 the limit is at most ``sqrt(max) / 16``
+    (1.2e18 for float32).
+    """
+    if arr.dtype.kind == "f":
+        limit = min(limit, float(np.sqrt(np.finfo(arr.dtype).max)) / 16)
+    if arr.size and float(np.abs(arr).max()) > limit:
+        raise ValueError(f"{name} has values beyond ±{limit:.3g} (max |x| = {float(np.abs(arr).max()):.3g}); "
+                         f"their squares overflow: rescale them")
     return arr
 
 
@@ -129,18 +153,49 @@ def check_float_array(x: Any, name: str = "x", **kwargs) -> np.ndarray:
     raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
 
 
+def _as_real(value: Any, name: str) -> float:
+    """``float(value)`` for a real number; ``TypeError`` for anything else (str, bool, complex,
+    arrays, None); ``ValueError`` for an int beyond the float range."""
+    import numbers
+
+    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}"[:200])
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got {value!r}"[:200]) from None
+
+
+def check_real(value: Any, name: str, low: float = -np.inf, high: float = np.inf, *,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``float(value)`` after checking it is a finite real number in the interval.
+
+    The interval is ``[low, high]``, with either end open if ``low_open``/``high_open``.
+
+    Raises
+    ------
+    TypeError
+        Not a real number (str, bool, complex, an array, None).
+    ValueError
+        NaN, infinite (or an int beyond the float range), or outside the interval.
+    """
+    v = _as_real(value, name)
+    if not np.isfinite(v) or v < low or v > high or (low_open and v == low) or (high_open and v == high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}"[:200])
+    return v
+
+
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``float(value)`` after checking it is finite and > 0 (or >= 0)."""
-    if isinstance(value, (str, bytes, bool)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    v = _as_real(value, name)
     if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}"[:200])
     return v
+
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def check_int(value: Any, name: str, minimum: Optional[int] = None) -> int:
@@ -151,14 +206,16 @@ def check_int(value: Any, name: str, minimum: Optional[int] = None) -> int:
     TypeError
         ``value`` is not an integer (floats such as ``3.0`` and bools are rejected).
     ValueError
-        ``value < minimum``.
+        ``value < minimum``, or beyond the 64-bit integer range.
     """
     import numbers
 
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {value!r}"[:200])
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {value}"[:200])
+    if abs(int(value)) > _INT64_MAX:
+        raise ValueError(f"{name} must fit a 64-bit integer, got {value}"[:200])
     return int(value)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 from scipy.optimize import minimize
 
-from refmem._utils import check_array, check_float_array, check_positive
+from refmem._utils import MAX_MAGNITUDE, check_array, check_float_array, check_magnitude, check_positive
 
 __all__ = ["LogisticRegression", "multinomial_loss_grad", "check_features", "check_labels",
            "accuracy"]
@@ -28,7 +28,7 @@ __all__ = ["LogisticRegression", "multinomial_loss_grad", "check_features", "che
 
 #: largest feature magnitude the classifiers accept: squared distances, variances and
 #: kernel arguments of larger values overflow float64
-MAX_FEATURE = 1e150
+MAX_FEATURE = MAX_MAGNITUDE
 
 
 def check_features(X: Any, name: str = "X", n_features: Optional[int] = None) -> np.ndarray:
@@ -41,11 +41,7 @@ def check_features(X: Any, name: str = "X", n_features: Optional[int] = None) ->
     X = check_float_array(X, name, ndim=2, min_size=1)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} features (columns), got shape {X.shape}")
-    limit = min(MAX_FEATURE, float(np.sqrt(np.finfo(X.dtype).max)) / 16)  # float32: 1.2e18
-    if np.abs(X).max() > limit:
-        raise ValueError(f"{name} has values beyond ±{limit:.3g} (max |x| = {np.abs(X).max():.3g}); their "
-                         f"squares overflow {X.dtype}: rescale the features")
-    return X
+    return check_magnitude(X, name, MAX_FEATURE)
 
 
 def check_labels(y: Any, n: int, min_classes: int = 2) -> Tuple[np.ndarray, np.ndarray]:

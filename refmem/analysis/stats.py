@@ -24,7 +24,7 @@ import scipy.stats
 
 from refmem.analysis._logreg import check_features
 from refmem.analysis._smo import row_sq_norms, sq_distances
-from refmem._utils import check_array, check_float_array
+from refmem._utils import MAX_MAGNITUDE, check_array, check_float_array
 
 __all__ = ["pca", "knn_agreement", "silhouette_score", "spearman", "sem", "nearest_distance", "roc_auc"]
 
@@ -225,7 +225,9 @@ def sem(x: Any, ddof: int = 0, axis: Union[int, None] = None) -> Union[float, np
     n = x.size if axis is None else x.shape[axis]
     if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < n:
         raise ValueError(f"ddof must be an int in [0, {n - 1}] (n - 1), got {ddof!r}")
-    out = np.std(x, axis=axis, ddof=ddof, dtype=np.float64) / np.sqrt(n)  # (S18) sd / sqrt(n)
+    k = int(np.frexp(float(np.abs(x).max()))[1]) if float(np.abs(x).max()) > MAX_MAGNITUDE else 0
+    x = np.ldexp(x.astype(np.float64), -k) if k else x  # exact rescaling: squares of huge values overflow
+    out = np.ldexp(np.std(x, axis=axis, ddof=ddof, dtype=np.float64), k) / np.sqrt(n)  # (S18) sd / sqrt(n)
     return float(out) if axis is None else out
 
 

@@ -33,7 +33,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array, check_int
+from refmem._utils import as_rng, check_array, check_float_array, check_int
 from refmem.progress import Progress
 from refmem.datasets import _cache, _raycast
 
@@ -153,7 +153,7 @@ def hue_rgb(hue) -> np.ndarray:
     -------
     rgb : (..., 3) float64 ndarray
     """
-    h = np.asarray(hue, np.float64)[..., None]
+    h = check_float_array(hue, "hue").astype(np.float64)[..., None]
     k = (np.array([5.0, 3.0, 1.0]) + 6.0 * h) % 6.0
     return 1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)  # HSV->RGB with S = V = 1
 

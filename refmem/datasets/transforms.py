@@ -24,13 +24,12 @@ References
 """
 from __future__ import annotations
 
-import numbers
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
 
-from refmem._utils import as_rng, check_float_array, check_int, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_positive, check_real
 
 __all__ = [
     "noise",
@@ -73,12 +72,7 @@ def _check_images(x, name: str = "x", unit_range: bool = True) -> np.ndarray:
 
 
 def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in [0, 1], got {value!r}")
-    v = float(value)
-    if not (0.0 <= v <= 1.0):  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    return v
+    return check_real(value, name, 0.0, 1.0)
 
 
 def _to_uint8_levels(x: np.ndarray) -> np.ndarray:
@@ -157,7 +151,10 @@ def border_width(zoom_percent: float, image_size: int = 64) -> int:
     if h <= 0:
         raise ValueError(f"image_size must be a positive integer, got {image_size}")
     half = h / 2
-    return abs(int((half / (z / 100)) - half))  # b = |int(H/2 / (z/100) - H/2)|
+    b = (half / (z / 100)) - half  # b = |int(H/2 / (z/100) - H/2)|
+    if not np.isfinite(b):
+        raise ValueError(f"zoom_percent {zoom_percent!r} is too small: the border would be infinite")
+    return abs(int(b))
 
 
 def _cubic(t: np.ndarray, a: float = -0.5) -> np.ndarray:
@@ -344,9 +341,10 @@ def disc_mask(height: int, width: int, center: Sequence[float], radius: float) -
     around the centre pixel; this criterion reproduces Pillow's mask exactly for the
     paper's (32, 45), r = 15 (749 pixels).
     """
-    cx, cy = float(center[0]), float(center[1])
+    cx, cy = np.float64(center[0]), np.float64(center[1])
     rows, cols = np.ogrid[:height, :width]
-    return (cols - cx) ** 2 + (rows - cy) ** 2 <= (float(radius) + 0.5) ** 2  # inside the disc
+    with np.errstate(over="ignore"):  # an enormous disc covers the image
+        return (cols - cx) ** 2 + (rows - cy) ** 2 <= np.square(np.float64(radius) + 0.5)  # inside the disc
 
 
 def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),

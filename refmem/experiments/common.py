@@ -29,8 +29,15 @@ from refmem._errors import UsageError, warn
 from refmem._utils import blas_threads, remove_temp_files
 from refmem.config import apply_overrides
 
-__all__ = ["add_arguments", "resolve_config", "check_out_dir", "prepare_out_dir", "check_positive_ints",
+__all__ = ["Parser", "add_arguments", "resolve_config", "check_out_dir", "prepare_out_dir", "check_positive_ints",
            "check_at_most", "format_timings", "versions", "UsageError"]
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def add_arguments(p: argparse.ArgumentParser, configs: Mapping[str, Any], name: str, *,

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from refmem._errors import UsageError, exit_status, one_line
 from refmem._utils import save_json
-from refmem.experiments.common import add_arguments, check_out_dir, resolve_config
+from refmem.experiments.common import Parser, add_arguments, check_out_dir, resolve_config
 from refmem.experiments.criteria import controls_fail, count_passed
 from refmem.progress import format_seconds
 
@@ -39,7 +39,7 @@ def cli_main(argv: Optional[List[str]], name: str, description: str, configs: Ma
         diverged training), 130 when interrupted; errors are one line on stderr
         (:func:`refmem._errors.exit_status`).
     """
-    p = argparse.ArgumentParser(prog=f"refmem run {name}", description=description)
+    p = Parser(prog=f"refmem run {name}", description=description)
     add_arguments(p, configs, name, vae=vae, resume=resume)
     args = p.parse_args(argv)
     extra = {**({"vae_path": args.vae} if vae else {}), **({"resume": args.resume} if resume else {})}

@@ -14,7 +14,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from refmem._errors import warn
-from refmem._utils import as_rng, load_npz, save_npz
+from refmem._utils import as_rng, check_array, check_float_array, check_real, load_npz, save_npz
 from refmem.progress import Progress
 
 __all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories", "replay_stats",
@@ -26,7 +26,9 @@ def to_pattern(images: np.ndarray) -> np.ndarray:
 
     docs/paper-experiments.md, E1: ``x / 255 * 2 - 1``, flattened.
     """
-    images = np.asarray(images)
+    images = check_float_array(images, "images", min_size=1)
+    if images.ndim < 2:
+        raise ValueError(f"images must have shape (N, ...), got {images.shape}")
     return (images.reshape(len(images), -1) * 2 - 1).astype(images.dtype, copy=False)  # (C1) x -> 2x - 1
 
 
@@ -107,9 +109,15 @@ def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.n
         ``mean_n_iter``, and for comparison ``expected_fraction_replayed_uniform``
         (1 - (1 - 1/N)^n, if replay picked memories uniformly at random).
     """
-    winner = np.asarray(info["winner"], dtype=np.int64)
-    max_w = np.asarray(info["max_weight"], dtype=np.float64)
-    cos = _cosine_to_winner(states, patterns, winner)
+    patterns = check_float_array(patterns, "patterns", ndim=2, min_size=1)
+    states = check_float_array(states, "states", shape=(None, patterns.shape[1]))
+    winner = check_array(info["winner"], "info['winner']", shape=(len(states),), dtype_kind="iu")
+    max_w = check_float_array(info["max_weight"], "info['max_weight']", shape=(len(states),))
+    check_array(info["n_iter"], "info['n_iter']", shape=(len(states),))
+    threshold = check_real(threshold, "threshold", 0.0, 1.0)
+    if len(winner) and (winner.min() < 0 or winner.max() >= len(patterns)):
+        raise ValueError(f"info['winner'] must index the {len(patterns)} patterns")
+    cos = _cosine_to_winner(states, patterns, winner.astype(np.int64))
     converged = (cos >= threshold) | (max_w >= threshold)
     n_mem, n = patterns.shape[0], len(winner)
     counts = np.bincount(winner, minlength=n_mem)

@@ -139,6 +139,12 @@ def _diverged(epoch: Optional[int], step: int, loss: Optional[float], what: str)
     return FloatingPointError(f"training diverged at {where} ({before}{what}); lower the learning rate")
 
 
+def _grads_usable(vae) -> bool:
+    """Every gradient finite, and small enough that its square fits the model's dtype."""
+    limit = np.sqrt(np.finfo(vae.dtype).max)
+    return all(float(np.abs(g).max(initial=0.0)) <= limit for g in vae.grads.values())
+
+
 def _params_finite(vae) -> bool:
     return all(np.isfinite(p).all() for p in vae.params.values())
 
@@ -188,7 +194,12 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
                 losses = vae.forward_backward(xb, None, rng, True, True)
             except (ValueError, FloatingPointError):
                 raise _diverged(_epoch, n_batches, last, "non-finite values in the network") from None
-            optimizer.step(vae.grads)
+            try:
+                optimizer.step(vae.grads)
+            except ValueError:
+                if _grads_usable(vae):
+                    raise
+                raise _diverged(_epoch, n_batches, last, "non-finite or overflowing gradients") from None
         last = losses["total"]
         sums["loss"] += losses["total"]
         sums["recon"] += losses["recon"]

@@ -20,7 +20,7 @@ from typing import List, Optional
 
 from refmem._errors import UsageError, exit_status, one_line
 from refmem._utils import load_json
-from refmem.experiments.common import check_out_dir
+from refmem.experiments.common import Parser, check_out_dir
 from refmem.progress import format_seconds
 from refmem.experiments.consolidation.config import CONFIGS, config_load, get_config
 from refmem.experiments.criteria import format_table
@@ -33,7 +33,7 @@ DESCRIPTION = ("consolidation (E1-E8): Hopfield replay trains a VAE; decoding, r
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``refmem run consolidation``."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="refmem run consolidation", description=DESCRIPTION,
         epilog="Any config field can be set with --set, e.g. --set epochs=20 --set n_memories=2000. "
                "Fields: " + ", ".join(CONFIGS["quick"].__dataclass_fields__))

@@ -2,12 +2,11 @@
 [--out DIR] [--set key=value ...] [--resume] [--quiet]``."""
 from __future__ import annotations
 
-import argparse
 import os
 from typing import List, Optional
 
 from refmem._errors import UsageError, exit_status, one_line
-from refmem.experiments.common import add_arguments, check_out_dir
+from refmem.experiments.common import Parser, add_arguments, check_out_dir
 from refmem.experiments.runner import checked_config
 from refmem.experiments.drm.config import CONFIGS, validate_config
 
@@ -26,7 +25,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """
     from refmem.experiments.drm.run import run
 
-    p = argparse.ArgumentParser(prog="refmem run drm", description=DESCRIPTION)
+    p = Parser(prog="refmem run drm", description=DESCRIPTION)
     add_arguments(p, CONFIGS, "drm", resume=True)
     p.add_argument("--vae", default=None, metavar="FILE",
                    help="a trained text VAE (.npz) for this corpus's vocabulary, instead of training one")
@@ -41,7 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if path is not None and not os.path.isfile(path):
                 raise UsageError(f"{flag} {path}: does not exist")
     except UsageError as exc:
-        p.error(str(exc))
+        p.exit(2, f"refmem run drm: error: {one_line(exc)}\n")
 
     def start() -> int:
         try:
