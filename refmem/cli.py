@@ -117,8 +117,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command in ("run", "bench"):
         if args.name is None or args.name.startswith("-"):
             table = EXPERIMENTS if args.command == "run" else BENCHMARKS
-            print(f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}")
-            return 0 if args.name in ("-h", "--help") else 2
+            usage = f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}"
+            if args.name in ("-h", "--help"):
+                print(usage)
+                return 0
+            print(f"{usage}\nrefmem {args.command}: error: NAME is missing", file=sys.stderr)
+            return 2
         table = EXPERIMENTS if args.command == "run" else BENCHMARKS
         module = _load(table, args.command == "run" and "experiment" or "benchmark", args.name)
         return _guarded(f"refmem {args.command} {args.name}", module.main, rest)

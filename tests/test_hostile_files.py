@@ -116,7 +116,7 @@ def _outcome(load, path):
 
 
 @pytest.mark.parametrize("name", sorted(LOADERS))
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(kind=st.sampled_from(["truncate", "flip", "random", "empty"]), pos=st.integers(0, 10 ** 6),
        mask=st.integers(1, 255), junk=st.binary(min_size=0, max_size=600))
 def test_damaged_file(name, kind, pos, mask, junk, tmp_path_factory):
