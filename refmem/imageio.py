@@ -112,7 +112,7 @@ def read_png(path: Union[str, os.PathLike]) -> np.ndarray:
 
 
 def _decode_png(data: bytes, path) -> np.ndarray:
-    pos, idat, header = 8, b"", None
+    pos, idat, header, end = 8, b"", None, False
     while pos + 8 <= len(data):
         (n,) = struct.unpack(">I", data[pos:pos + 4])
         tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
@@ -124,10 +124,11 @@ def _decode_png(data: bytes, path) -> np.ndarray:
         elif tag == b"IDAT":
             idat += body
         elif tag == b"IEND":
+            end = True
             break
         pos += 12 + n
-    if header is None:
-        raise ValueError(f"{path}: no IHDR chunk")
+    if header is None or not end:
+        raise ValueError(f"{path}: no {'IHDR' if header is None else 'IEND'} chunk (truncated or not a PNG)")
     w, h, depth, colour, _, _, interlace = header
     channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(colour)
     if depth != 8 or channels is None or interlace != 0:

@@ -14,7 +14,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hostile import ARRAY_MUTATIONS, HOSTILE, Arr, build_kwargs, describe, judge, mutable
-from hostile_entries import ENTRIES
+from hostile_entries import ENTRIES as _FIRST
+from hostile_entries_more import ENTRIES_MORE
+
+ENTRIES = _FIRST + ENTRIES_MORE
 
 from refmem.cli import EXPERIMENTS
 from refmem.config import apply_overrides

@@ -14,7 +14,7 @@ from typing import Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array, check_float_array
+from refmem._utils import as_rng, check_array, check_float_array, check_int
 from refmem.analysis.probes import make_probe
 
 __all__ = ["probe_split", "fit_probe", "decoding_accuracy"]
@@ -26,6 +26,7 @@ def probe_split(n: int, n_fit: int, n_test: int, rng) -> Tuple[np.ndarray, np.nd
     As docs/paper-experiments.md, 1.9 (a random 50/50 split of the test images, the probe fitted on the
     first 200 of one half and scored on the other half), with the sizes as parameters.
     """
+    n, n_fit, n_test = check_int(n, "n", 0), check_int(n_fit, "n_fit", 0), check_int(n_test, "n_test", 0)
     if n_fit + n_test > n:
         raise ValueError(f"n_fit + n_test ({n_fit} + {n_test}) must not exceed n ({n})")
     perm = as_rng(rng).permutation(n)

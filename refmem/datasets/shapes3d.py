@@ -33,7 +33,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array, check_float_array, check_int
+from refmem._utils import as_rng, check_array, check_float_array, check_int, check_positive
 from refmem.progress import Progress
 from refmem.datasets import _cache, _raycast
 
@@ -129,6 +129,7 @@ def values_to_factors(values, atol: float = 1e-3) -> np.ndarray:
         If a value is further than ``atol`` from every stored value of its factor.
     """
     v = check_array(values, "values", dtype_kind="fiu")
+    atol = check_positive(atol, "atol", allow_zero=True)
     if v.ndim not in (1, 2) or v.shape[-1] != 6:
         raise ValueError(f"values must have shape (6,) or (n, 6), got {v.shape}")
     out = np.empty(v.shape, np.int64)

@@ -14,7 +14,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from refmem._errors import warn
-from refmem._utils import as_rng, check_array, check_float_array, check_real, load_npz, save_npz
+from refmem._utils import as_rng, check_array, check_float_array, check_int, check_real, load_npz, save_npz
 from refmem.progress import Progress
 
 __all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories", "replay_stats",
@@ -72,6 +72,7 @@ def replay_memories(net, n: int, rng, max_iter: int = 10, batch: int = 250,
     info : dict of (n,) ndarrays
         ``winner``, ``max_weight``, ``n_iter`` from ``net.replay(..., return_info=True)``.
     """
+    n, batch = check_int(n, "n", 1), check_int(batch, "batch", 1)
     rng = as_rng(rng)
     states, infos = [], {"winner": [], "max_weight": [], "n_iter": []}
     with Progress("replay", total=n, enabled=None if progress else False) as bar:

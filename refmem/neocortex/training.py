@@ -21,7 +21,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from refmem._utils import as_rng, check_positive
+from refmem._utils import as_rng, check_positive, check_real
 from refmem.nn.optim import Adam
 
 __all__ = ["train_epoch", "fit", "EarlyStopping", "Callback", "Snapshots"]
@@ -76,6 +76,7 @@ class EarlyStopping(Callback):
         are restored from a checkpoint continues exactly (its next epoch is not treated
         as the first).
         """
+        loss = check_real(loss, "loss")
         first = self.epochs == 0 and self.best == math.inf  # epoch 0 of the run
         self.epochs += 1
         self.wait += 1

@@ -75,7 +75,8 @@ def recon_l1_channel_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     n = x_hat.shape[0]
     c = x_hat.shape[-1] if x_hat.ndim == 4 else 1
     diff = x_hat - x
-    loss = _finite_loss(float(np.abs(diff).sum(dtype=np.float64)) / (n * c), "recon_l1_channel_mean")  # (V5)
+    loss = _finite_loss(float(np.abs(diff).sum(dtype=np.float64)) / (n * c),
+                        "recon_l1_channel_mean")  # (V5) L = 1/(N C) Σ |x - x̂|
     d_x_hat = np.sign(diff) * x_hat.dtype.type(1.0 / (n * c))  # dL/dx̂ = sign(x̂ - x)/(N C)
     return loss, d_x_hat.astype(x_hat.dtype, copy=False)
 
@@ -113,7 +114,8 @@ def bce_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     p = np.clip(x_hat, eps, 1 - eps)
     size = x_hat.size
     ll = x * np.log(p + eps) + (1.0 - x) * np.log(1 - p + eps)  # Keras: log(p + ε), log(1 - p + ε)
-    loss = -float(ll.sum(dtype=np.float64)) / size  # (V6) L = -mean[x log(p+ε) + (1-x) log(1-p+ε)]
+    # (V6) L = -mean[x log(p+ε) + (1-x) log(1-p+ε)]
+    loss = _finite_loss(-float(ll.sum(dtype=np.float64)) / size, "bce_mean")
     inside = (x_hat >= eps) & (x_hat <= 1 - eps)
     grad = (1.0 - x) / (1 - p + eps) - x / (p + eps)  # dL/dp (times size)
     d_x_hat = np.where(inside, grad, 0.0) / size  # 0 where clipped

@@ -24,7 +24,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 
 from refmem._resume import load_checkpoint_npz, remove_checkpoint_npz, save_checkpoint_npz
-from refmem._utils import load_npz, save_json
+from refmem._utils import check_array, check_float_array, check_int, load_npz, save_json
 from refmem.progress import Progress, format_seconds
 from refmem.neocortex.training import Callback, EarlyStopping, fit
 from refmem.neocortex.recall import decode, encode_mu
@@ -52,7 +52,13 @@ def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.nd
     on ``mu[fit_idx]`` and scored on ``mu[test_idx]``. Only the scenes these need are
     encoded, and only the first ``n_recon`` are decoded.
     """
-    n_recon = len(heldout) if n_recon is None else min(int(n_recon), len(heldout))
+    heldout = check_float_array(heldout, "heldout", ndim=4, min_size=1)
+    labels = check_array(labels, "labels", shape=(len(heldout),))
+    for name, idx in (("fit_idx", fit_idx), ("test_idx", test_idx)):
+        idx = check_array(idx, name, ndim=1, dtype_kind="iu", min_size=1)
+        if idx.min() < 0 or idx.max() >= len(heldout):
+            raise ValueError(f"{name} must index the {len(heldout)} held-out scenes")
+    n_recon = len(heldout) if n_recon is None else min(check_int(n_recon, "n_recon", 1), len(heldout))
     need = np.union1d(np.union1d(fit_idx, test_idx), np.arange(n_recon))  # sorted, unique
     mu = np.zeros((len(heldout), vae.latent_dim), vae.dtype)
     mu[need] = encode_mu(vae, heldout[need])
@@ -221,8 +227,11 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     history : dict
         Lists ``loss``, ``recon_loss``, ``kl``, ``epoch_seconds`` (one per epoch trained),
         ``heldout_recon``, ``decoding_accuracy`` (epoch starts and after the last epoch:
-        one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``.
+        one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``
+        (the lowest epoch loss so far; ``inf`` before the first epoch, as Keras starts it).
     """
+    epochs, batch_size = check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1)
+    patience, batch_seed = check_int(patience, "patience", 0), check_int(batch_seed, "batch_seed")
     log = log or (lambda s: None)
     history = None
     if checkpoint_path and resume:

@@ -55,7 +55,10 @@ def _resolve(args) -> tuple:
     check_out_dir(out, resume=args.resume)
     saved = os.path.join(out, "config.json")
     if args.resume and args.config is None and args.seed is None and not args.overrides and os.path.exists(saved):
-        cfg = config_load(load_json(saved))
+        try:
+            cfg = config_load(load_json(saved))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{saved}: {exc}" if saved not in str(exc) else str(exc)) from None
         same = [p for p, c in CONFIGS.items() if dataclasses.replace(c, seed=cfg.seed) == cfg]
         return cfg, out, same[0] if same else "custom"
     preset = name if not args.overrides else f"{name} (modified)"

@@ -95,6 +95,9 @@ def _e3_numbers(h: Dict, control: bool = True) -> Dict[str, Optional[float]]:
            "accuracy_first": float(acc[0]), "accuracy_final": float(acc[-1]),
            "accuracy_after_epoch1": float(acc[1]) if len(acc) > 2 else None,
            "accuracy_max": float(np.nanmax(acc)), "accuracy_spearman": rho}
+    if not np.isfinite(rho):  # written as null in results.json; say why
+        out["accuracy_spearman_null_reason"] = (f"a trend needs two or more finite decoding accuracies, got "
+                                                f"{int(finite.sum())}")
     if control:
         flat = {k: [h[k][0]] * len(h[k]) for k in ("recon_loss", "heldout_recon", "decoding_accuracy")}
         out["controls"] = {"untrained": _e3_numbers(flat, control=False)}
