@@ -3,7 +3,7 @@ by the one before it.
 
 :func:`save_checkpoint_npz` moves the current checkpoint ``NAME.npz`` to
 ``NAME.prev.npz`` and writes the new one atomically, recording the BLAS thread count
-(:func:`refmem._utils.blas_threads`). :func:`load_checkpoint_npz` restores from
+(:func:`blas_threads`). :func:`load_checkpoint_npz` restores from
 ``NAME.npz``, or, if that file is missing or damaged, from ``NAME.prev.npz`` with a
 warning; when neither can be read it raises one ``ValueError`` naming both. A resumed
 run whose BLAS thread count differs from the checkpoint's gets a warning: the last
@@ -17,14 +17,29 @@ from typing import Callable, Optional, TypeVar
 import numpy as np
 
 from refmem._errors import one_line, warn
-from refmem._utils import blas_threads, load_npz, save_npz
+from refmem._utils import load_npz, save_npz
 
-__all__ = ["previous_path", "save_checkpoint_npz", "load_checkpoint_npz", "remove_checkpoint_npz"]
+__all__ = ["blas_threads", "previous_path", "save_checkpoint_npz", "load_checkpoint_npz", "remove_checkpoint_npz"]
 
 T = TypeVar("T")
 
 #: errors a restore function raises for a checkpoint it cannot use
 _DAMAGE = (ValueError, KeyError, TypeError, IndexError)
+
+
+def blas_threads() -> int:
+    """Threads the BLAS library (OpenBLAS, MKL or an OpenMP build) runs matrix products on.
+
+    Read from ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` (the
+    first set); without them these libraries use every core (``os.cpu_count()``). The
+    last bits of a float32 training run depend on it, so bit-identical resume needs the
+    same value.
+    """
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        text = os.environ.get(var, "").split(",")[0].strip()
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+    return os.cpu_count() or 1
 
 
 def previous_path(path: str) -> str:

@@ -27,7 +27,6 @@ __all__ = [
     "check_int",
     "atomic_write_bytes",
     "remove_temp_files",
-    "blas_threads",
     "save_json",
     "load_json",
     "save_npz",
@@ -284,21 +283,6 @@ def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, rec
             except OSError:  # vanished meanwhile, or not ours to delete
                 continue
     return removed
-
-
-def blas_threads() -> int:
-    """Threads the BLAS library (OpenBLAS, MKL or an OpenMP build) runs matrix products on.
-
-    Read from ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``OMP_NUM_THREADS`` (the
-    first set); without them these libraries use every core (``os.cpu_count()``). The
-    last bits of a float32 training run depend on it, so bit-identical resume needs the
-    same value.
-    """
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-        text = os.environ.get(var, "").split(",")[0].strip()
-        if text.isdigit() and int(text) > 0:
-            return int(text)
-    return os.cpu_count() or 1
 
 
 def _json_default(obj: Any) -> Any:

@@ -79,7 +79,8 @@ def _arr_mutations() -> List[Tuple[str, Callable[[np.ndarray], Any]]]:
             ("empty", lambda a: np.asarray(a)[:0]), ("ravel", lambda a: np.asarray(a).ravel()),
             ("add_axis", lambda a: np.asarray(a)[None]), ("scalar", lambda a: np.asarray(a).ravel()[:1].reshape(())),
             ("extra_col", lambda a: np.concatenate([a, a[..., :1]], axis=-1) if np.ndim(a) else a),
-            ("one_row", lambda a: np.asarray(a)[:1]), ("none", lambda a: None), ("list", lambda a: np.asarray(a).tolist()),
+            ("one_row", lambda a: np.asarray(a)[:1]), ("none", lambda a: None),
+            ("list", lambda a: np.asarray(a).tolist()),
             ("string", lambda a: "images.npz")]
 
 

@@ -98,8 +98,8 @@ def _set_state(a):
     return vae.get_state()
 
 
-_conv, _cs = _layer(lambda a: layers.Conv2D((6, 6, 2), a["filters"], a["kernel"], strides=a["strides"], padding=a["padding"],
-                                            rng=0, dtype=np.float64), (2, 6, 6, 2))
+_conv, _cs = _layer(lambda a: layers.Conv2D((6, 6, 2), a["filters"], a["kernel"], strides=a["strides"],
+                                            padding=a["padding"], rng=0, dtype=np.float64), (2, 6, 6, 2))
 _convt, _ = _layer(lambda a: layers.Conv2DTranspose((6, 6, 2), a["filters"], a["kernel"], strides=a["strides"],
                                                     padding=a["padding"], rng=0, dtype=np.float64), None)
 _dense, _ = _layer(lambda a: layers.Dense(4, a["filters"], rng=0, dtype=np.float64), None)
@@ -151,11 +151,12 @@ ENTRIES = [
           {"images": U, "y": Arr((5,), "labels")}),
     Entry("prototype_distance", lambda a: distortion.prototype_distance(a["images"], a["y"]),
           {"images": U, "y": Arr((5,), "labels")}),
-    Entry("kmeans", lambda a: segmentation.kmeans(a["points"], a["k"], 0, attempts=a["attempts"], max_iter=a["max_iter"],
-                                                  eps=a["eps"]),
+    Entry("kmeans", lambda a: segmentation.kmeans(a["points"], a["k"], 0, attempts=a["attempts"],
+                                                  max_iter=a["max_iter"], eps=a["eps"]),
           {"points": Arr((20, 3)), "k": Val(3, "int"), "attempts": Val(2, "int"), "max_iter": Val(10, "int"),
            "eps": Val(0.2, "float")}),
-    Entry("object_height", lambda a: segmentation.object_height(a["image"], 0, k=a["k"], column=a["column"], attempts=2),
+    Entry("object_height", lambda a: segmentation.object_height(a["image"], 0, k=a["k"], column=a["column"],
+                                                                attempts=2),
           {"image": Arr((64, 64, 3)), "k": Val(3, "int"), "column": Val(32, "int")}),
     Entry("size_change", lambda a: segmentation.size_change(a["h_in"], a["h_out"]),
           {"h_in": Arr((4,), "labels", k=9), "h_out": Arr((4,), "labels", k=9)}),
@@ -163,10 +164,12 @@ ENTRIES = [
     Entry("mask_cue", lambda a: cues.mask_cue(a["p"], a["fraction"], a["rng"]),
           {"p": Arr((3, 10), "sym"), "fraction": Val(0.3, "float"), "rng": Val(0, "rng")}),
     Entry("noise_cue", lambda a: cues.noise_cue(a["p"], a["fraction"], 0, a["low"], a["high"]),
-          {"p": Arr((3, 10), "sym"), "fraction": Val(0.3, "float"), "low": Val(-1.0, "float"), "high": Val(1.0, "float")}),
+          {"p": Arr((3, 10), "sym"), "fraction": Val(0.3, "float"), "low": Val(-1.0, "float"),
+           "high": Val(1.0, "float")}),
     Entry("ModernHopfield.retrieve", lambda a: refmem.ModernHopfield(a["beta"], a["normalize"]).store(a["p"]).retrieve(
         a["xi"], max_iter=a["max_iter"], tol=a["tol"], return_info=True),
-          {"beta": Val(8.0, "float"), "normalize": Val(True, "bool"), "p": Arr((6, 12), "sym"), "xi": Arr((3, 12), "sym"),
+          {"beta": Val(8.0, "float"), "normalize": Val(True, "bool"), "p": Arr((6, 12), "sym"),
+           "xi": Arr((3, 12), "sym"),
            "max_iter": Val(5, "int"), "tol": Val(0.0, "float")}),
     Entry("ModernHopfield.energy", lambda a: refmem.ModernHopfield(a["beta"]).store(a["p"]).energy(a["xi"]),
           {"beta": Val(8.0, "float"), "p": Arr((6, 12), "sym"), "xi": Arr((2, 12), "sym")}),

@@ -25,28 +25,27 @@ MISFITS = {"consolidation": ["e4_k=100", "e8_sizes=[1000]", "e7_top=1000", "e2_n
 def _cases():
     """(id, argv with placeholders, expected status, text expected in stderr)."""
     c = [("list", ["list"], 0, ""), ("run-no-name", ["run"], 2, ""), ("run-unknown", ["run", "nope"], 2, "unknown"),
-         ("bench-unknown", ["bench", "nope"], 2, "unknown"), ("bench-bad-size", ["bench", "hopfield", "-N", "-5"], 2, ""),
+         ("bench-unknown", ["bench", "nope"], 2, "unknown"),
+         ("bench-bad-size", ["bench", "hopfield", "-N", "-5"], 2, ""),
          ("crosscheck-missing", ["crosscheck", "{missing}", "{missing}"], 2, None),  # its errors go to stdout
          ("fixtures-out-file", ["fixtures", "--out", "{file}", "--only", "dense"], 1, "{file}"),
-         ("diverged", ["run", "consolidation", "--config", "tiny", "--quiet", "--out", "{new}", "--set", "lr=1e300"], 1,
-          "training diverged at epoch 1, step")]
+         ("diverged", ["run", "consolidation", "--config", "tiny", "--quiet", "--out", "{new}", "--set", "lr=1e300"],
+          1, "training diverged at epoch 1, step")]
     for e in ALL:
-        vae = ["--vae", "{vae}"] if e in VAE_EXPERIMENTS else []
-        c += [(f"{e}-unknown-key", ["run", e, "--config", "tiny", "--set", "nope=1"], 2, "nope"),
-              (f"{e}-bad-value", ["run", e, "--config", "tiny", "--set", "seed=abc"], 2, "seed"),
+        tiny, vae = ["run", e, "--config", "tiny"], (["--vae", "{vae}"] if e in VAE_EXPERIMENTS else [])
+        c += [(f"{e}-unknown-key", tiny + ["--set", "nope=1"], 2, "nope"),
+              (f"{e}-bad-value", tiny + ["--set", "seed=abc"], 2, "seed"),
               (f"{e}-bad-preset", ["run", e, "--config", "huge"], 2, "invalid choice"),
-              (f"{e}-out-file", ["run", e, "--config", "tiny", "--out", "{file}"] + vae, 2, "is a file"),
-              (f"{e}-out-unwritable", ["run", e, "--config", "tiny", "--quiet", "--out", "{file}/sub"] + vae, 1,
-               "{file}")]
-        c += [(f"{e}-misfit-{i}", ["run", e, "--config", "tiny", "--set", s, "--out", "{new}"], 2, s.split("=")[0].split(".")[-1])
+              (f"{e}-out-file", tiny + ["--out", "{file}"] + vae, 2, "is a file"),
+              (f"{e}-out-unwritable", tiny + ["--quiet", "--out", "{file}/sub"] + vae, 1, "{file}")]
+        c += [(f"{e}-misfit-{i}", tiny + ["--set", s, "--out", "{new}"], 2, s.split("=")[0].split(".")[-1])
               for i, s in enumerate(MISFITS[e])]
         if e in RESUMABLE:
-            c += [(f"{e}-resume-missing", ["run", e, "--config", "tiny", "--resume", "--out", "{missing}"], 2, "--resume"),
-                  (f"{e}-resume-empty", ["run", e, "--config", "tiny", "--resume", "--out", "{empty}"], 2, "empty")]
+            c += [(f"{e}-resume-missing", tiny + ["--resume", "--out", "{missing}"], 2, "--resume"),
+                  (f"{e}-resume-empty", tiny + ["--resume", "--out", "{empty}"], 2, "empty")]
         if e in VAE_EXPERIMENTS + ("drm",):
-            c += [(f"{e}-vae-missing", ["run", e, "--config", "tiny", "--vae", "{missing}"], 2, "missing"),
-                  (f"{e}-vae-damaged", ["run", e, "--config", "tiny", "--quiet", "--out", "{new}", "--vae", "{damaged}"],
-                   1, "damaged.npz")]
+            c += [(f"{e}-vae-missing", tiny + ["--vae", "{missing}"], 2, "missing"),
+                  (f"{e}-vae-damaged", tiny + ["--quiet", "--out", "{new}", "--vae", "{damaged}"], 1, "damaged.npz")]
     return c
 
 

@@ -26,7 +26,8 @@ from typing import Any, Dict, Mapping, Tuple
 import numpy as np
 
 from refmem._errors import UsageError, warn
-from refmem._utils import blas_threads, remove_temp_files
+from refmem._resume import blas_threads
+from refmem._utils import remove_temp_files
 from refmem.config import apply_overrides
 
 __all__ = ["Parser", "add_arguments", "resolve_config", "check_out_dir", "prepare_out_dir", "check_positive_ints",
@@ -150,7 +151,7 @@ def format_timings(timings: Mapping[str, float]) -> str:
 
 def versions() -> Dict[str, object]:
     """Versions of Python, NumPy, SciPy and refmem, and the BLAS thread count
-    (:func:`refmem._utils.blas_threads`: float32 results depend on it in the last digits)."""
+    (:func:`refmem._resume.blas_threads`: float32 results depend on it in the last digits)."""
     import scipy
 
     from refmem import __version__
