@@ -16,9 +16,9 @@ ALL = ("consolidation", "extended", "prototypes", "boundary", "carmichael", "drm
 
 #: a size that does not fit the data, for every experiment
 MISFITS = {"consolidation": ["e4_k=100", "e8_sizes=[1000]", "e7_top=1000", "e2_n=1000", "probe_train=1"],
-           "extended": ["thresholds=[0.1]", "n_figure_items=100"], "prototypes": ["n_examples=400"],
+           "extended": ["thresholds=[0.1]", "n_items=1000000"], "prototypes": ["n_per_class=600"],
            "boundary": ["n_control=1000", "zoom_levels=[1,100,120]"], "carmichael": ["probe_fit=1"],
-           "drm": ["corpus.min_df=0.5"], "lesion": ["n_examples=100"], "hybrid": ["n_examples=1000"],
+           "drm": ["corpus.min_df=0.5"], "lesion": ["n_probe=100000"], "hybrid": ["n_test=1000", "probe_train=1"],
            "novelty": ["digits_train=100000"]}
 
 

@@ -101,8 +101,8 @@ def validate_config(cfg: BoundaryConfig) -> BoundaryConfig:
         raise ValueError(f"n_control must be a positive integer up to n_images ({cfg.n_images}) or null, "
                          f"got {cfg.n_control!r}")
     if cfg.vae_preset not in VAE_PRESETS:
-        raise ValueError(f"vae_preset must be a consolidation preset ({', '.join(VAE_PRESETS)}), "
-                         f"got {cfg.vae_preset!r}")
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

@@ -102,8 +102,8 @@ def validate_config(cfg: CarmichaelConfig) -> CarmichaelConfig:
     if cfg.square_size > 64:
         raise ValueError(f"square_size must not exceed the 64-pixel image, got {cfg.square_size}")
     if cfg.vae_preset not in VAE_PRESETS:
-        raise ValueError(f"vae_preset must be a consolidation preset ({', '.join(VAE_PRESETS)}), "
-                         f"got {cfg.vae_preset!r}")
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

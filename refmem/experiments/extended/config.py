@@ -53,7 +53,7 @@ class ExtendedConfig:
         Thresholds of the six-stage recall figures (paper: 0.03 low, 0.15 high); the
         E12 low/high criteria are evaluated at the first and last of these.
     n_figure_items : int
-        Items shown in each recall figure.
+        Items shown in each recall figure (at most ``n_items``: a figure shows the items there are).
     beta : float
         Inverse temperature of the modern Hopfield network (paper: 100).
     normalize : bool
@@ -120,13 +120,11 @@ def validate_config(cfg: ExtendedConfig) -> ExtendedConfig:
                          f"them), got {list(cfg.thresholds)}")
     if cfg.n_items > N_IMAGES:
         raise ValueError(f"n_items must not exceed the {N_IMAGES} distinct scenes, got {cfg.n_items}")
-    if cfg.n_figure_items > cfg.n_items:
-        raise ValueError(f"n_figure_items ({cfg.n_figure_items}) must not exceed n_items ({cfg.n_items})")
     from refmem.experiments.boundary.config import VAE_PRESETS
 
     if cfg.vae_preset not in VAE_PRESETS:
-        raise ValueError(f"vae_preset must be a consolidation preset ({', '.join(VAE_PRESETS)}), "
-                         f"got {cfg.vae_preset!r}")
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

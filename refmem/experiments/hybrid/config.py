@@ -98,8 +98,7 @@ def validate_config(cfg: HybridConfig) -> HybridConfig:
     if len(cfg.vae_widths) != 4 or min(cfg.vae_widths) < 1:
         raise ValueError(f"vae_widths must be 4 positive integers, got {cfg.vae_widths!r}")
     check_positive_ints(cfg, ("n_examples",))
-    check_at_most(cfg, [("n_examples", cfg.n_test, "n_test"),
-                        ("n_heldout", N_IMAGES - cfg.n_memories, "the distinct scenes minus n_memories")])
+    check_at_most(cfg, [("n_heldout", N_IMAGES - cfg.n_memories, "the distinct scenes minus n_memories")])
     if cfg.probe_train < 2:
         raise ValueError(f"probe_train must be >= 2 (a decoding probe needs two classes), got {cfg.probe_train}")
     return cfg

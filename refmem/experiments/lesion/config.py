@@ -123,8 +123,7 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
     if cfg.probe_kind not in ("svc", "logreg"):
         raise ValueError(f"probe_kind must be 'svc' or 'logreg', got {cfg.probe_kind!r}")
     check_positive_ints(cfg, ("n_examples",))
-    check_at_most(cfg, [("n_examples", cfg.n_per_cohort, "n_per_cohort"),
-                        ("n_probe", MAX_SCENES - cfg.n_days * cfg.n_per_cohort,
+    check_at_most(cfg, [("n_probe", MAX_SCENES - cfg.n_days * cfg.n_per_cohort,
                          f"{MAX_SCENES} scenes in all minus the memories")])
     return cfg
 

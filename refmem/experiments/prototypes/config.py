@@ -81,9 +81,6 @@ def validate_config(cfg: PrototypesConfig) -> PrototypesConfig:
         raise ValueError(f"beta and lr must be > 0, got beta={cfg.beta!r}, lr={cfg.lr!r}")
     if cfg.train_loss not in ("bce", "l1"):
         raise ValueError(f"train_loss must be 'bce' or 'l1', got {cfg.train_loss!r}")
-    if cfg.n_examples > cfg.n_per_class // 2:
-        raise ValueError(f"n_examples must not exceed the digits per class of a set (n_per_class // 2 = "
-                         f"{cfg.n_per_class // 2}), got {cfg.n_examples}")
     if cfg.measure_on not in ("auto",) + MEASURE_SETS:
         raise ValueError(f"measure_on must be one of auto, {', '.join(MEASURE_SETS)}; got {cfg.measure_on!r}")
     return cfg
