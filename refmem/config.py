@@ -70,8 +70,10 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             raise ValueError(f"{key}: expected an integer, got {value!r}")
         return int(value)
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
-            raise ValueError(f"{key}: expected a finite number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key}: expected a number, got {value!r}")
+        if not _finite(value):
+            raise ValueError(f"{key}: expected a number, got {value!r}; it must be finite")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
