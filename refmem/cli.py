@@ -1,4 +1,5 @@
 """Command-line interface: ``refmem list``, ``refmem run NAME``, ``refmem bench NAME``,
+``refmem sweep NAME ...`` (many runs over seeds, :mod:`refmem.sweep.cli`),
 ``refmem convert|fixtures|crosscheck`` (the cross-check kit, :mod:`refmem.interop.cli`).
 
 Experiments and benchmarks are looked up in the registries below and imported lazily,
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "vae": "refmem.benchmarks.vae",
     "shapes3d": "refmem.benchmarks.shapes3d",
     "renderer-critic": "refmem.benchmarks.renderer_critic",
+    "sweep": "refmem.benchmarks.sweep",
 }
 
 
@@ -90,6 +92,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if argv and argv[0] in TOOLS:
         tool = getattr(importlib.import_module("refmem.interop.cli"), TOOLS[argv[0]])
         return _guarded(f"refmem {argv[0]}", tool, argv[1:])
+    if argv and argv[0] == "sweep":
+        from refmem.sweep.cli import main as sweep_main
+
+        return _guarded("refmem sweep", sweep_main, argv[1:])
     parser = argparse.ArgumentParser(
         prog="refmem",
         description="Generative model of memory construction and consolidation "
@@ -100,6 +106,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("name", nargs="?")
     p_bench = sub.add_parser("bench", help="run a benchmark (see `refmem list`)", add_help=False)
     p_bench.add_argument("name", nargs="?")
+    sub.add_parser("sweep", help="run experiments over seeds and presets, locally or on a Dask cluster, "
+                                 "and summarise them (see `refmem sweep --help`)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help=f"see `refmem {name} --help`", add_help=False)
     from refmem import __version__

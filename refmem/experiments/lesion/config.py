@@ -7,8 +7,9 @@ preset     meaning
            half-width VAE (same layers, half the channels) with batch 16, both arrival
            orders: about 7 minutes on 2 idle cores
 ``paper``  5 days x 2,000 scenes (10,000 memories, the paper's count; each day its own
-           wall hues), 10 epochs a day (the first group gets the paper's 50 epochs), the
-           paper's VAE and batch 32, both orders; hours in NumPy, resumable after every day
+           wall hues), 10 epochs a day (so the first group is replayed for 50 epochs in
+           all, the paper's count), the paper's VAE and batch 32, both orders: 600,000
+           training images, about an hour on 2 idle cores; resumable after every day
 ``tiny``   seconds, for tests (numbers carry no weight)
 =========  ===========================================================================
 """
