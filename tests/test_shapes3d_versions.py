@@ -155,3 +155,22 @@ def test_shadow_falls_right_back(version):
     dark = floor & (img[..., 0] < 0.4)
     ys, xs = np.nonzero(dark)
     assert xs.size > 30 and np.mean(xs) > 34 and np.mean(ys) < 58
+
+
+def test_consolidated_vae_cache_follows_the_default_renderer(tmp_path, monkeypatch):
+    """A VAE consolidated on one renderer version's scenes is never reused for another's."""
+    import dataclasses
+    import json
+
+    from refmem.experiments.consolidation.config import CONFIGS, config_json
+    from refmem.experiments.trained_vae import vae_cache_dir
+
+    monkeypatch.setenv("REFMEM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(s3, "RENDERER_VERSION", 1)
+    v1 = vae_cache_dir("tiny", 0)
+    key = hashlib.sha256(json.dumps(config_json(dataclasses.replace(CONFIGS["tiny"], seed=0)),
+                                    sort_keys=True).encode()).hexdigest()[:10]
+    assert v1.endswith(f"consolidation-tiny-seed0-{key}")          # version 1: the config alone
+    for v in VERSIONS[1:]:
+        monkeypatch.setattr(s3, "RENDERER_VERSION", v)
+        assert vae_cache_dir("tiny", 0) != v1
