@@ -43,7 +43,7 @@ def _cases():
         if e in RESUMABLE:
             c += [(f"{e}-resume-missing", tiny + ["--resume", "--out", "{missing}"], 2, "--resume"),
                   (f"{e}-resume-empty", tiny + ["--resume", "--out", "{empty}"], 2, "empty")]
-        if e in VAE_EXPERIMENTS + ("drm",):
+        if e in VAE_EXPERIMENTS + ("drm", "consolidation"):
             c += [(f"{e}-vae-missing", tiny + ["--vae", "{missing}"], 2, "missing"),
                   (f"{e}-vae-damaged", tiny + ["--quiet", "--out", "{new}", "--vae", "{damaged}"], 1, "damaged.npz")]
     return c

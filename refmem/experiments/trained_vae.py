@@ -27,13 +27,19 @@ def vae_cache_dir(preset: str, seed: int) -> str:
     """Folder of the cached consolidation run for ``(preset, seed)``.
 
     ``$REFMEM_CACHE_DIR/vae/consolidation-<preset>-seed<S>-<hash>``, where the hash is
-    taken over the preset's full config, so a changed preset never reuses a stale VAE.
+    taken over the preset's full config and the default renderer version (left out for
+    version 1, so its folders keep their names), so neither a changed preset nor a changed
+    renderer reuses a stale VAE.
     """
     from refmem.datasets._cache import cache_dir
+    from refmem.datasets.shapes3d import RENDERER_VERSION
     from refmem.experiments.consolidation.config import CONFIGS, config_json
 
     cfg = dataclasses.replace(CONFIGS[preset], seed=int(seed))
-    key = hashlib.sha256(json.dumps(config_json(cfg), sort_keys=True).encode()).hexdigest()[:10]
+    data = config_json(cfg)
+    if RENDERER_VERSION != 1:
+        data = {**data, "renderer_version": RENDERER_VERSION}
+    key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
     return cache_dir(os.path.join("vae", f"consolidation-{preset}-seed{int(seed)}-{key}"))
 
 

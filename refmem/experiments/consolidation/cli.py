@@ -3,12 +3,15 @@
 ::
 
     refmem run consolidation [--config quick|paper|tiny] [--seed S] [--out DIR]
-                             [--set key=value ...] [--resume] [--quiet]
+                             [--set key=value ...] [--vae FILE] [--resume] [--quiet]
 
 Without ``--out`` the run folder is ``runs/consolidation-<config>-seed<S>`` (relative to
 the current directory). ``--resume`` continues an interrupted run in that folder (an
 error if the folder is missing or empty); if no ``--config``/``--set``/``--seed`` is
 given it reuses the folder's ``config.json``.
+``--vae FILE`` analyses a saved Shapes3D VAE (for instance the paper's released weights
+converted with ``refmem convert keras``) instead of training one: replay (E1) and the
+analyses E2, E4-E8 run; E3, which judges the training curve, is skipped.
 """
 from __future__ import annotations
 
@@ -43,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default runs/consolidation-<config>-seed<S>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (repeatable)")
+    p.add_argument("--vae", default=None, metavar="FILE",
+                   help="a saved Shapes3D VAE (.npz) to analyse instead of training one; E3 (the training "
+                        "curve) is skipped")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--stop-after-epoch", type=int, default=None, help=argparse.SUPPRESS)  # test hook
@@ -85,12 +91,14 @@ def _main(args) -> int:
     from refmem.systems.consolidation import RunInterrupted
 
     cfg, out, preset = _resolve(args)
+    if args.vae is not None and not os.path.isfile(args.vae):
+        raise UsageError(f"--vae {args.vae}: no such file")
     if not args.quiet:
         print(f"consolidation: config {preset}, seed {cfg.seed}, output {out}"
               f"{' (resuming)' if args.resume else ''}", flush=True)
     try:
         res = run(cfg, out, resume=args.resume, quiet=args.quiet, preset=preset,
-                  stop_after_epoch=args.stop_after_epoch)
+                  stop_after_epoch=args.stop_after_epoch, vae_path=args.vae)
     except (RunInterrupted, KeyboardInterrupt) as exc:
         print(f"\ninterrupted ({exc or 'Ctrl-C'}); continue with: refmem run consolidation --out {out} --resume",
               file=sys.stderr)
@@ -100,7 +108,8 @@ def _main(args) -> int:
     print(f"\ndone in {format_seconds(res['timings']['total'])}: {n_pass}/{len(rows)} paper effects pass\n")
     print(format_table(rows))
     print(f"results: {os.path.join(out, 'results.json')}\nreport:  {os.path.join(out, 'report.md')}\n"
-          f"model:   {os.path.join(out, 'vae.npz')}\nfigures: {out}/ (" + ", ".join(res["figures"]) + ")")
+          f"model:   {args.vae + ' (given)' if args.vae else os.path.join(out, 'vae.npz')}\n"
+          f"figures: {out}/ (" + ", ".join(res["figures"]) + ")")
     if res["skipped_figures"]:
         print("skipped (needs matplotlib: pip install 'refmem[plot]'): " + ", ".join(res["skipped_figures"]))
     return 0
