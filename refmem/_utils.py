@@ -224,9 +224,26 @@ def _fmt_shape(shape: Iterable[Optional[int]]) -> str:
 
 # --------------------------------------------------------------------------- files
 #: the names :func:`atomic_write_bytes` gives its temporary files (``tempfile.mkstemp``:
-#: the prefix, 8 random characters, then the target's name)
+#: the prefix, the writer's process id and ``-``, 8 random characters, then the target's name)
 TEMP_PREFIX = ".tmp-"
-_TEMP_NAME = re.compile(r"\.tmp-[a-z0-9_]{8}.+")
+_TEMP_NAME = re.compile(r"\.tmp-(?:(\d+)-)?[a-z0-9_]{8}.+")
+#: a temporary file younger than this whose writer may still be running is left alone
+_LIVE_WRITER_AGE = 3600.0
+
+
+def _writer_running(pid: int) -> bool:
+    """Whether process ``pid`` (another than this one) may still be writing (POSIX only)."""
+    if pid == os.getpid():
+        return False
+    if os.name != "posix":
+        return True  # no safe liveness probe: trust the file's age instead
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
@@ -238,7 +255,7 @@ def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -258,9 +275,11 @@ def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, rec
     """Delete the temporary files a killed :func:`atomic_write_bytes` left in ``folder``.
 
     Only regular files named as :func:`atomic_write_bytes` names them
-    (``.tmp-`` + 8 characters of ``[a-z0-9_]`` + the target's name) are removed, and only
-    those last modified at least ``min_age`` seconds ago (a folder shared by running
-    processes needs an age). A missing folder is fine.
+    (``.tmp-`` + the writer's process id and ``-`` + 8 characters of ``[a-z0-9_]`` + the
+    target's name) are removed, only those last modified at least ``min_age`` seconds ago
+    (a folder shared by running processes needs an age), and never one younger than an
+    hour whose writer process is still running (on POSIX; elsewhere any file younger than
+    an hour is kept). A missing folder is fine.
 
     Returns
     -------
@@ -276,10 +295,14 @@ def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, rec
         for name in names:
             p = os.path.join(root, name)
             try:
-                if (_TEMP_NAME.fullmatch(name) and os.path.isfile(p) and not os.path.islink(p)
-                        and now - os.path.getmtime(p) >= min_age):
-                    os.unlink(p)
-                    removed.append(p)
+                m = _TEMP_NAME.fullmatch(name)
+                if not (m and os.path.isfile(p) and not os.path.islink(p)):
+                    continue
+                age = now - os.path.getmtime(p)
+                if age < min_age or (m.group(1) and age < _LIVE_WRITER_AGE and _writer_running(int(m.group(1)))):
+                    continue
+                os.unlink(p)
+                removed.append(p)
             except OSError:  # vanished meanwhile, or not ours to delete
                 continue
     return removed

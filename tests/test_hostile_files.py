@@ -286,3 +286,26 @@ def test_damaged_json_names_the_file(tmp_path):
     with pytest.raises(ValueError, match="results.json"):
         load_json(p)
     assert json.loads(json.dumps(1)) == 1
+
+
+def test_temp_files_of_a_running_writer_are_kept(tmp_path):
+    """A temporary file whose writer process is alive is not another run's leftover."""
+    import subprocess
+    import sys
+
+    from refmem._utils import remove_temp_files
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / f".tmp-{live.pid}-abcdefghconfig.json").write_text("{")
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout.strip()
+        (tmp_path / f".tmp-{dead}-abcdefghvae.npz").write_bytes(b"PK")
+        removed = remove_temp_files(str(tmp_path))
+        names = sorted(p.name for p in tmp_path.iterdir())
+        if os.name == "posix":
+            assert [os.path.basename(r) for r in removed] == [f".tmp-{dead}-abcdefghvae.npz"]
+            assert names == [f".tmp-{live.pid}-abcdefghconfig.json"]
+    finally:
+        live.kill()
+        live.wait()
