@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -20,8 +22,11 @@ __all__ = [
     "check_array",
     "check_float_array",
     "check_positive",
+    "check_real",
+    "check_magnitude",
     "check_int",
     "atomic_write_bytes",
+    "remove_temp_files",
     "save_json",
     "load_json",
     "save_npz",
@@ -80,7 +85,8 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
     finite : bool, default True
         Reject NaN and inf (for float arrays).
     dtype_kind : str, optional
-        Allowed ``dtype.kind`` characters, e.g. ``"f"`` or ``"iu"``.
+        Allowed ``dtype.kind`` characters, e.g. ``"f"`` or ``"iu"``. Complex arrays
+        are refused unless ``"c"`` is allowed.
     min_size : int, default 0
         Minimum number of elements.
 
@@ -96,6 +102,8 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
     arr = np.asarray(x)
     if arr.dtype == object:
         raise TypeError(f"{name} must be a numeric array, got dtype object")
+    if arr.dtype.kind == "c" and (dtype_kind is None or "c" not in dtype_kind):
+        raise TypeError(f"{name} must be a real array, got dtype {arr.dtype}")
     if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
         raise TypeError(f"{name} must have dtype kind in {dtype_kind!r}, got {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
@@ -108,6 +116,25 @@ def check_array(x: Any, name: str = "x", *, ndim: Optional[int] = None,
         raise ValueError(f"{name} must have at least {min_size} element(s), got shape {arr.shape}")
     if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+#: largest magnitude accepted where squares or products of the values are taken: beyond
+#: it they overflow float64 (sqrt(max float64) is 1.3e154)
+MAX_MAGNITUDE = 1e150
+
+
+def check_magnitude(arr: np.ndarray, name: str = "x", limit: float = MAX_MAGNITUDE) -> np.ndarray:
+    """Return ``arr`` after checking ``max |arr| <= limit`` (squares of larger values overflow).
+
+    For a float dtype narrower than float64 the limit is at most ``sqrt(max) / 16``
+    (1.2e18 for float32).
+    """
+    if arr.dtype.kind == "f":
+        limit = min(limit, float(np.sqrt(np.finfo(arr.dtype).max)) / 16)
+    if arr.size and float(np.abs(arr).max()) > limit:
+        raise ValueError(f"{name} has values beyond ±{limit:.3g} (max |x| = {float(np.abs(arr).max()):.3g}); "
+                         f"their squares overflow: rescale them")
     return arr
 
 
@@ -125,18 +152,49 @@ def check_float_array(x: Any, name: str = "x", **kwargs) -> np.ndarray:
     raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
 
 
+def _as_real(value: Any, name: str) -> float:
+    """``float(value)`` for a real number; ``TypeError`` for anything else (str, bool, complex,
+    arrays, None); ``ValueError`` for an int beyond the float range."""
+    import numbers
+
+    if isinstance(value, (str, bytes, bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}"[:200])
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got {value!r}"[:200]) from None
+
+
+def check_real(value: Any, name: str, low: float = -np.inf, high: float = np.inf, *,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``float(value)`` after checking it is a finite real number in the interval.
+
+    The interval is ``[low, high]``, with either end open if ``low_open``/``high_open``.
+
+    Raises
+    ------
+    TypeError
+        Not a real number (str, bool, complex, an array, None).
+    ValueError
+        NaN, infinite (or an int beyond the float range), or outside the interval.
+    """
+    v = _as_real(value, name)
+    if not np.isfinite(v) or v < low or v > high or (low_open and v == low) or (high_open and v == high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}"[:200])
+    return v
+
+
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``float(value)`` after checking it is finite and > 0 (or >= 0)."""
-    if isinstance(value, (str, bytes, bool)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    v = _as_real(value, name)
     if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}"[:200])
     return v
+
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def check_int(value: Any, name: str, minimum: Optional[int] = None) -> int:
@@ -147,14 +205,16 @@ def check_int(value: Any, name: str, minimum: Optional[int] = None) -> int:
     TypeError
         ``value`` is not an integer (floats such as ``3.0`` and bools are rejected).
     ValueError
-        ``value < minimum``.
+        ``value < minimum``, or beyond the 64-bit integer range.
     """
     import numbers
 
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {value!r}"[:200])
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {value}"[:200])
+    if abs(int(value)) > _INT64_MAX:
+        raise ValueError(f"{name} must fit a 64-bit integer, got {value}"[:200])
     return int(value)
 
 
@@ -163,17 +223,45 @@ def _fmt_shape(shape: Iterable[Optional[int]]) -> str:
 
 
 # --------------------------------------------------------------------------- files
+#: the names :func:`atomic_write_bytes` gives its temporary files (``tempfile.mkstemp``:
+#: the prefix, the writer's process id and ``-``, 8 random characters, then the target's name)
+TEMP_PREFIX = ".tmp-"
+_TEMP_NAME = re.compile(r"\.tmp-(?:(\d+)-)?[a-z0-9_]{8}.+")
+#: a temporary file younger than this whose writer may still be running is left alone
+_LIVE_WRITER_AGE = 3600.0
+
+
+def _writer_running(pid: int) -> bool:
+    """Whether process ``pid`` (another than this one) may still be writing (POSIX only)."""
+    if pid == os.getpid():
+        return False
+    if os.name != "posix":
+        return True  # no safe liveness probe: trust the file's age instead
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    The temporary file ``.tmp-XXXXXXXX<name>`` lives in the target's folder; one left
+    behind by a killed process is removed by :func:`remove_temp_files`.
+    """
     _atomic_write(path, lambda fh: fh.write(data))
 
 
 def _atomic_write(path: Union[str, os.PathLike], write) -> None:
-    """Call ``write(fh)`` on a temporary file next to ``path``, then move it into place."""
+    """Call ``write(fh)`` on a temporary file next to ``path`` (named as in
+    :func:`atomic_write_bytes`), then move it into place."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -187,6 +275,43 @@ def _atomic_write(path: Union[str, os.PathLike], write) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, recursive: bool = True) -> list:
+    """Delete the temporary files a killed :func:`atomic_write_bytes` left in ``folder``.
+
+    Only regular files named as :func:`atomic_write_bytes` names them
+    (``.tmp-`` + the writer's process id and ``-`` + 8 characters of ``[a-z0-9_]`` + the
+    target's name) are removed, only those last modified at least ``min_age`` seconds ago
+    (a folder shared by running processes needs an age), and never one younger than an
+    hour whose writer process is still running (on POSIX; elsewhere any file younger than
+    an hour is kept). A missing folder is fine.
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+    """
+    removed = []
+    if not os.path.isdir(folder):
+        return removed
+    now = time.time()
+    walk = os.walk(folder) if recursive else [(os.fspath(folder), [], os.listdir(folder))]
+    for root, _, names in walk:
+        for name in names:
+            p = os.path.join(root, name)
+            try:
+                m = _TEMP_NAME.fullmatch(name)
+                if not (m and os.path.isfile(p) and not os.path.islink(p)):
+                    continue
+                age = now - os.path.getmtime(p)
+                if age < min_age or (m.group(1) and age < _LIVE_WRITER_AGE and _writer_running(int(m.group(1)))):
+                    continue
+                os.unlink(p)
+                removed.append(p)
+            except OSError:  # vanished meanwhile, or not ours to delete
+                continue
+    return removed
 
 
 def _json_default(obj: Any) -> Any:
@@ -222,9 +347,22 @@ def save_json(path: Union[str, os.PathLike], obj: Any) -> None:
 
 
 def load_json(path: Union[str, os.PathLike]) -> Any:
-    """Read a JSON file written by :func:`save_json`."""
-    with open(path, "r", encoding="utf-8") as fh:
-        return json.load(fh)
+    """Read a JSON file written by :func:`save_json`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not UTF-8 JSON (truncated, damaged, another kind); the message names it.
+    """
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            return json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        why = " ".join(str(exc).split())[:100] or type(exc).__name__
+        raise ValueError(f"{os.fspath(path)}: cannot read as JSON ({why}); the file is damaged or "
+                         f"of another kind") from None
 
 
 def save_npz(path: Union[str, os.PathLike], arrays: dict, compressed: bool = False) -> None:

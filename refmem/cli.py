@@ -1,4 +1,5 @@
 """Command-line interface: ``refmem list``, ``refmem run NAME``, ``refmem bench NAME``,
+``refmem sweep NAME ...`` (many runs over seeds, :mod:`refmem.sweep.cli`),
 ``refmem convert|fixtures|crosscheck`` (the cross-check kit, :mod:`refmem.interop.cli`).
 
 Experiments and benchmarks are looked up in the registries below and imported lazily,
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "vae": "refmem.benchmarks.vae",
     "shapes3d": "refmem.benchmarks.shapes3d",
     "renderer-critic": "refmem.benchmarks.renderer_critic",
+    "sweep": "refmem.benchmarks.sweep",
 }
 
 
@@ -44,7 +46,8 @@ TOOLS = {"convert": "convert_main", "fixtures": "fixtures_main", "crosscheck": "
 
 def _load(table: dict, kind: str, name: str):
     if name not in table:
-        raise SystemExit(f"refmem: unknown {kind} {name!r}; choose from {', '.join(sorted(table))}")
+        print(f"refmem: error: unknown {kind} {name!r}; choose from {', '.join(sorted(table))}", file=sys.stderr)
+        raise SystemExit(2)
     return importlib.import_module(table[name])
 
 
@@ -70,18 +73,15 @@ def _cmd_list() -> int:
 def _guarded(prog: str, fn, argv: List[str]) -> int:
     """Run a command's ``main``; a user error becomes one line on stderr, not a traceback.
 
-    Exit status: the command's own, 1 for a runtime failure it did not catch (a damaged
-    or missing file, an unwritable folder, a bad value found during the run), 130 when
-    interrupted. Anything else is a bug and keeps its traceback.
+    Exit status (:func:`refmem._errors.exit_status`): the command's own; 2 for a wrong
+    command line or config (:class:`refmem._errors.UsageError`); 1 for a runtime failure
+    the command did not catch (a damaged file, an unwritable folder, diverged training,
+    not enough memory); 130 when interrupted. Anything else is a bug and keeps its
+    traceback.
     """
-    try:
-        return int(fn(argv) or 0)
-    except KeyboardInterrupt:
-        print(f"\n{prog}: interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 1
+    from refmem._errors import exit_status
+
+    return exit_status(prog, fn, argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -90,6 +90,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if argv and argv[0] in TOOLS:
         tool = getattr(importlib.import_module("refmem.interop.cli"), TOOLS[argv[0]])
         return _guarded(f"refmem {argv[0]}", tool, argv[1:])
+    if argv and argv[0] == "sweep":
+        from refmem.sweep.cli import main as sweep_main
+
+        return _guarded("refmem sweep", sweep_main, argv[1:])
     parser = argparse.ArgumentParser(
         prog="refmem",
         description="Generative model of memory construction and consolidation "
@@ -100,6 +104,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("name", nargs="?")
     p_bench = sub.add_parser("bench", help="run a benchmark (see `refmem list`)", add_help=False)
     p_bench.add_argument("name", nargs="?")
+    sub.add_parser("sweep", help="run experiments over seeds and presets, locally or on a Dask cluster, "
+                                 "and summarise them (see `refmem sweep --help`)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help=f"see `refmem {name} --help`", add_help=False)
     from refmem import __version__
@@ -111,8 +117,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command in ("run", "bench"):
         if args.name is None or args.name.startswith("-"):
             table = EXPERIMENTS if args.command == "run" else BENCHMARKS
-            print(f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}")
-            return 0 if args.name in ("-h", "--help") else 2
+            usage = f"usage: refmem {args.command} NAME [options]; NAME is one of {', '.join(table)}"
+            if args.name in ("-h", "--help"):
+                print(usage)
+                return 0
+            print(f"{usage}\nrefmem {args.command}: error: NAME is missing", file=sys.stderr)
+            return 2
         table = EXPERIMENTS if args.command == "run" else BENCHMARKS
         module = _load(table, args.command == "run" and "experiment" or "benchmark", args.name)
         return _guarded(f"refmem {args.command} {args.name}", module.main, rest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from typing import Any, Iterable, Type, TypeVar
 
@@ -32,6 +33,13 @@ def config_to_dict(cfg: Any) -> dict:
             v = list(v)
         out[f.name] = v
     return out
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 def _coerce(value: Any, tp: Any, key: str) -> Any:
@@ -57,12 +65,15 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return value
         raise ValueError(f"{key}: expected true/false, got {value!r}")
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (isinstance(value, float) and not _finite(value)) or int(value) != value):
             raise ValueError(f"{key}: expected an integer, got {value!r}")
         return int(value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{key}: expected a number, got {value!r}")
+        if not _finite(value):
+            raise ValueError(f"{key}: expected a number, got {value!r}; it must be finite")
         return float(value)
     if tp is str:
         if not isinstance(value, str):

@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from refmem._utils import atomic_write_bytes, check_array
+from refmem._utils import atomic_write_bytes, check_array, check_int, check_real
 
 __all__ = ["to_uint8", "encode_png", "write_png", "read_png", "image_grid"]
 
@@ -105,7 +105,14 @@ def read_png(path: Union[str, os.PathLike]) -> np.ndarray:
         data = fh.read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{path} is not a PNG file")
-    pos, idat, header = 8, b"", None
+    try:
+        return _decode_png(data, path)
+    except (struct.error, zlib.error, IndexError) as exc:  # truncated or damaged chunks
+        raise ValueError(f"{path}: damaged PNG ({exc})") from None
+
+
+def _decode_png(data: bytes, path) -> np.ndarray:
+    pos, idat, header, end = 8, b"", None, False
     while pos + 8 <= len(data):
         (n,) = struct.unpack(">I", data[pos:pos + 4])
         tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
@@ -117,15 +124,20 @@ def read_png(path: Union[str, os.PathLike]) -> np.ndarray:
         elif tag == b"IDAT":
             idat += body
         elif tag == b"IEND":
+            end = True
             break
         pos += 12 + n
-    if header is None:
-        raise ValueError(f"{path}: no IHDR chunk")
+    if header is None or not end:
+        raise ValueError(f"{path}: no {'IHDR' if header is None else 'IEND'} chunk (truncated or not a PNG)")
     w, h, depth, colour, _, _, interlace = header
     channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(colour)
     if depth != 8 or channels is None or interlace != 0:
         raise ValueError(f"{path}: only 8-bit non-interlaced grey/RGB/RGBA PNGs are supported")
-    out = _unfilter(zlib.decompress(idat), h, w * channels, channels).reshape(h, w, channels)
+    raw = zlib.decompress(idat)
+    if len(raw) != h * (1 + w * channels):
+        raise ValueError(f"{path}: the image data holds {len(raw)} bytes, not {h * (1 + w * channels)} "
+                         f"for {w}x{h}x{channels}")
+    out = _unfilter(raw, h, w * channels, channels).reshape(h, w, channels)
     return out[:, :, 0] if channels == 1 else out
 
 
@@ -156,11 +168,13 @@ def image_grid(images: np.ndarray, ncols: Optional[int] = None, pad: int = 2,
     if imgs.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got {np.shape(images)}")
     n, h, w, c = imgs.shape
-    ncols = int(ncols) if ncols else int(np.ceil(np.sqrt(n)))
-    if ncols < 1 or pad < 0 or scale < 1:
-        raise ValueError("ncols and scale must be >= 1 and pad >= 0")
+    auto = ncols is None or (not isinstance(ncols, (str, bytes)) and np.ndim(ncols) == 0 and ncols == 0)
+    ncols = int(np.ceil(np.sqrt(n))) if auto else check_int(ncols, "ncols", 1)
+    pad, scale = check_int(pad, "pad", 0), check_int(scale, "scale", 1)
+    if max(pad, scale) > 4096:
+        raise ValueError(f"pad and scale must be at most 4096 (pixels), got {pad} and {scale}")
     nrows = int(np.ceil(n / ncols))
-    fill = int(round(np.clip(pad_value, 0, 1) * 255))
+    fill = int(round(np.clip(check_real(pad_value, "pad_value"), 0, 1) * 255))
     grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), fill, np.uint8)
     for i in range(n):
         r, q = divmod(i, ncols)

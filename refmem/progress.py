@@ -12,7 +12,7 @@ __all__ = ["format_seconds", "Progress", "log"]
 
 def format_seconds(s: float) -> str:
     """Format seconds as ``1h02m03s``, ``2m03s`` or ``4.5s``."""
-    if s != s or s < 0:  # NaN or negative
+    if not 0 <= s < float("inf"):  # NaN, negative or infinite
         return "?"
     if s < 60:
         return f"{s:.1f}s"

@@ -30,10 +30,10 @@ def test_tiny_run_writes_outputs(tmp_path, vae_path):
     out = str(tmp_path / "run")
     rc = main(["--config", "tiny", "--vae", vae_path, "--out", out, "--seed", "3", "--quiet",
                "--set", "n_items=6", "--set", "thresholds=[0.01, 0.1, 0.2]"])
-    assert rc in (0, 1)
+    assert rc == 0  # the run completed; the criteria's verdicts are in the results
     res = json.load(open(os.path.join(out, "results.json")))
     assert res["config"]["n_items"] == 6 and res["config"]["seed"] == 3
-    assert res["passed"] == (rc == 0) == all(c["passed"] is True for c in res["criteria"])
+    assert res["passed"] == all(c["passed"] is True for c in res["criteria"])
     from refmem.experiments.extended.criteria import CRITERIA
 
     assert [c["id"] for c in res["criteria"]] == [c.id for c in CRITERIA]
@@ -65,10 +65,9 @@ def test_tiny_run_writes_outputs(tmp_path, vae_path):
 def test_registry_and_bad_arguments(tmp_path, vae_path):
     out = str(tmp_path / "r")
     assert refmem_main(["run", "extended", "--config", "tiny", "--vae", vae_path, "--out", out,
-                        "--quiet", "--set", "n_items=3"]) in (0, 1)
+                        "--quiet", "--set", "n_items=3"]) == 0
     assert os.path.exists(os.path.join(out, "report.md"))
-    with pytest.raises(SystemExit):
-        main(["--config", "tiny", "--set", "no_such_key=1", "--vae", vae_path])
+    assert main(["--config", "tiny", "--set", "no_such_key=1", "--vae", vae_path]) == 2
     with pytest.raises(SystemExit):
         main(["--config", "huge"])
     with pytest.raises(ValueError, match="image_size"):

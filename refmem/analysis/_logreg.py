@@ -20,18 +20,28 @@ from typing import Any, Optional, Tuple
 import numpy as np
 from scipy.optimize import minimize
 
-from refmem._utils import check_array, check_float_array, check_positive
+from refmem._utils import MAX_MAGNITUDE, check_array, check_float_array, check_magnitude, check_positive
 
 __all__ = ["LogisticRegression", "multinomial_loss_grad", "check_features", "check_labels",
            "accuracy"]
 
 
+#: largest feature magnitude the classifiers accept: squared distances, variances and
+#: kernel arguments of larger values overflow float64
+MAX_FEATURE = MAX_MAGNITUDE
+
+
 def check_features(X: Any, name: str = "X", n_features: Optional[int] = None) -> np.ndarray:
-    """Validate a ``(n, d)`` finite float feature matrix (ints become float64)."""
+    """Validate a ``(n, d)`` finite float feature matrix (ints become float64).
+
+    Values must lie within ``±MAX_FEATURE`` (1e150; for a narrower float dtype
+    ``sqrt(max) / 16``, 1.2e18 for float32): the squares that variances, distances and
+    kernels take of larger values overflow.
+    """
     X = check_float_array(X, name, ndim=2, min_size=1)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} features (columns), got shape {X.shape}")
-    return X
+    return check_magnitude(X, name, MAX_FEATURE)
 
 
 def check_labels(y: Any, n: int, min_classes: int = 2) -> Tuple[np.ndarray, np.ndarray]:

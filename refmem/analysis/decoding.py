@@ -14,7 +14,7 @@ from typing import Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng
+from refmem._utils import as_rng, check_array, check_float_array, check_int
 from refmem.analysis.probes import make_probe
 
 __all__ = ["probe_split", "fit_probe", "decoding_accuracy"]
@@ -26,10 +26,18 @@ def probe_split(n: int, n_fit: int, n_test: int, rng) -> Tuple[np.ndarray, np.nd
     As docs/paper-experiments.md, 1.9 (a random 50/50 split of the test images, the probe fitted on the
     first 200 of one half and scored on the other half), with the sizes as parameters.
     """
+    n, n_fit, n_test = check_int(n, "n", 0), check_int(n_fit, "n_fit", 0), check_int(n_test, "n_test", 0)
     if n_fit + n_test > n:
         raise ValueError(f"n_fit + n_test ({n_fit} + {n_test}) must not exceed n ({n})")
     perm = as_rng(rng).permutation(n)
     return np.sort(perm[:n_fit]), np.sort(perm[n_fit:n_fit + n_test])
+
+
+def _index(idx, name: str, n: int) -> np.ndarray:
+    idx = check_array(idx, name, ndim=1, dtype_kind="iu", min_size=1)
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"{name} must index the {n} items, got values in [{idx.min()}, {idx.max()}]")
+    return idx
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, kind: str = "svc"):
@@ -62,7 +70,9 @@ def decoding_accuracy(mu: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, t
         Fraction of test items classified correctly; NaN if the fit set holds fewer than
         two classes (a probe cannot be fitted).
     """
-    labels = np.asarray(labels)
+    mu = check_float_array(mu, "mu", ndim=2, min_size=1)
+    labels = check_array(labels, "labels", shape=(len(mu),))
+    fit_idx, test_idx = (_index(i, name, len(mu)) for i, name in ((fit_idx, "fit_idx"), (test_idx, "test_idx")))
     if len(np.unique(labels[fit_idx])) < 2:
         return float("nan")
     probe = fit_probe(mu[fit_idx], labels[fit_idx], kind)

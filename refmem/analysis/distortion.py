@@ -27,13 +27,13 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import check_array, check_float_array
+from refmem._utils import check_array, check_float_array, check_magnitude, check_real
 
 __all__ = ["class_pixel_variance", "paired_test", "prototype_distance", "class_means"]
 
 
 def _check_labeled(images: Any, labels: Any, name: str = "images") -> tuple:
-    x = check_float_array(images, name, min_size=1)
+    x = check_magnitude(check_float_array(images, name, min_size=1), name)
     if x.ndim < 2:
         raise ValueError(f"{name} must have shape (N, ...) with N >= 1 images, got {x.shape}")
     y = check_array(labels, "labels", ndim=1, shape=(x.shape[0],), dtype_kind="iu")
@@ -87,7 +87,9 @@ def paired_test(before: Any, after: Any, confidence: float = 0.95) -> Dict[str, 
     ``ttest_rel(after, before)``; the sign is negative when values shrink), the
     ``confidence`` interval of ``mean(D)``, and Cohen's ``d = mean(D) / sd_0(D)`` with the
     population sd, as the paper. When every difference is 0 (an identity recall) the
-    test is undefined; it is reported as ``t = 0, p = 1, d = 0`` (no change).
+    test is undefined; it is reported as ``t = 0, p = 1, d = 0`` (no change); when every
+    difference is the same non-zero number, ``t`` and ``d`` are ``±inf`` and ``p = 0``.
+    Values must lie within ±1e150 (their squares are taken).
 
     Parameters
     ----------
@@ -101,12 +103,11 @@ def paired_test(before: Any, after: Any, confidence: float = 0.95) -> Dict[str, 
     """
     from scipy import stats
 
-    b = check_float_array(before, "before", min_size=2).astype(np.float64).ravel()
-    a = check_float_array(after, "after").astype(np.float64).ravel()
+    b = check_magnitude(check_float_array(before, "before", min_size=2).astype(np.float64).ravel(), "before")
+    a = check_magnitude(check_float_array(after, "after").astype(np.float64).ravel(), "after")
     if a.shape != b.shape:
         raise ValueError(f"before and after must have the same size, got {b.size} and {a.size}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    confidence = check_real(confidence, "confidence", 0.0, 1.0, low_open=True, high_open=True)
     diff = a - b  # D = after - before
     n = diff.size
     mean, sd0 = float(diff.mean()), float(diff.std())

@@ -4,12 +4,14 @@
   (Σ over pixels of the channel-mean absolute error).
 * :func:`per_image_error`: the same, one number per image.
 
-:func:`recon_error` validates through the loss it evaluates; :func:`per_image_error` is an
-internal helper that trusts its caller's ``(N, H, W, C)`` arrays of equal shape.
+:func:`recon_error` validates through the loss it evaluates; :func:`per_image_error` checks
+for ``(N, H, W, C)`` arrays of equal shape.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from refmem._utils import check_float_array
 
 from refmem.nn.losses import recon_l1_channel_mean
 
@@ -39,6 +41,12 @@ def recon_error(x: np.ndarray, x_hat: np.ndarray) -> float:
 
 
 def per_image_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
-    """Per-image reconstruction error Σ_pixels mean_channels |x - x_hat|: ``(N,)`` float64."""
+    """Per-image reconstruction error Σ_pixels mean_channels |x - x_hat|: ``(N,)`` float64.
+
+    ``x`` and ``x_hat`` are ``(N, H, W, C)`` real arrays of equal shape (``ValueError`` or
+    ``TypeError`` otherwise).
+    """
+    x = check_float_array(x, "x", ndim=4)
+    x_hat = check_float_array(x_hat, "x_hat", shape=x.shape)
     d = np.abs(x.astype(np.float64) - x_hat.astype(np.float64))
     return d.sum(axis=(1, 2, 3)) / x.shape[-1]

@@ -98,7 +98,11 @@ class StandardScaler:
         if self.with_mean:
             out -= self.mean_.astype(out.dtype)
         if self.with_std:
-            out /= self.scale_.astype(out.dtype)  # (S1) z = (x - mean) / scale
+            with np.errstate(over="ignore"):
+                out /= self.scale_.astype(out.dtype)  # (S1) z = (x - mean) / scale
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"standardised values overflow {out.dtype}: X lies far outside the range of "
+                             f"the data the scaler was fitted on")
         return out
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:

@@ -27,13 +27,13 @@ from typing import Any, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_float_array, check_int, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_magnitude, check_positive
 
 __all__ = ["kmeans", "kmeans_reference", "quantize_colors", "object_height", "size_change"]
 
 
 def _check_points(points: Any, k: int) -> np.ndarray:
-    x = check_float_array(points, "points", ndim=2)
+    x = check_magnitude(check_float_array(points, "points", ndim=2), "points")
     if x.shape[0] < 1:
         raise ValueError("points must hold at least one row")
     if k > x.shape[0]:
@@ -110,7 +110,8 @@ def kmeans(points: Any, k: int = 5, rng: Any = None, *, attempts: int = 10, max_
     k = check_int(k, "k", minimum=1)
     attempts = check_int(attempts, "attempts", minimum=1)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    eps2 = check_positive(eps, "eps", allow_zero=True) ** 2
+    eps = check_positive(eps, "eps", allow_zero=True)
+    eps2 = np.square(np.float64(eps))  # inf for a huge eps: stop after the first update
     x = _check_points(points, k).astype(np.float64)
     c = _random_centres(x, k, attempts, as_rng(rng))  # (A, k, D)
     # equal points always share a cluster: cluster the distinct points, weighted by their counts
@@ -162,7 +163,7 @@ def kmeans_reference(points: Any, k: int = 5, rng: Any = None, *, attempts: int 
                 _fix_empty(x, labels[None], new[None], d2[None])
             shift = np.max(((new - c) ** 2).sum(axis=1))
             c = new
-            if shift <= float(eps) ** 2:
+            if shift <= np.square(np.float64(eps)):
                 break
         d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
         labels = d2.argmin(axis=1)
@@ -242,10 +243,14 @@ def size_change(h_in: Any, h_out: Any) -> np.ndarray:
     -------
     ndarray of float64
     """
-    a = np.asarray(h_in, dtype=np.float64)
-    b = np.asarray(h_out, dtype=np.float64)
+    a = check_float_array(h_in, "h_in").astype(np.float64)
+    b = check_float_array(h_out, "h_out").astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"h_in and h_out must have the same shape, got {a.shape} and {b.shape}")
-    if np.any(a < 0) or np.any(b < 0) or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    if np.any(a < 0) or np.any(b < 0):
         raise ValueError("heights must be finite and >= 0")
-    return np.divide(b - a, a, out=np.zeros_like(a), where=a > 0)  # (h_out - h_in) / h_in
+    with np.errstate(over="ignore"):
+        out = np.divide(b - a, a, out=np.zeros_like(a), where=a > 0)  # (h_out - h_in) / h_in
+    if not np.all(np.isfinite(out)):
+        raise ValueError("the relative size change overflows: an input height is too close to 0")
+    return out

@@ -24,7 +24,7 @@ import scipy.stats
 
 from refmem.analysis._logreg import check_features
 from refmem.analysis._smo import row_sq_norms, sq_distances
-from refmem._utils import check_array, check_float_array
+from refmem._utils import MAX_MAGNITUDE, check_array, check_float_array
 
 __all__ = ["pca", "knn_agreement", "silhouette_score", "spearman", "sem", "nearest_distance", "roc_auc"]
 
@@ -225,7 +225,9 @@ def sem(x: Any, ddof: int = 0, axis: Union[int, None] = None) -> Union[float, np
     n = x.size if axis is None else x.shape[axis]
     if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < n:
         raise ValueError(f"ddof must be an int in [0, {n - 1}] (n - 1), got {ddof!r}")
-    out = np.std(x, axis=axis, ddof=ddof, dtype=np.float64) / np.sqrt(n)  # (S18) sd / sqrt(n)
+    k = int(np.frexp(float(np.abs(x).max()))[1]) if float(np.abs(x).max()) > MAX_MAGNITUDE else 0
+    x = np.ldexp(x.astype(np.float64), -k) if k else x  # exact rescaling: squares of huge values overflow
+    out = np.ldexp(np.std(x, axis=axis, ddof=ddof, dtype=np.float64), k) / np.sqrt(n)  # (S18) sd / sqrt(n)
     return float(out) if axis is None else out
 
 
@@ -261,6 +263,9 @@ def nearest_distance(queries: Any, references: Any, metric: str = "mae",
     Q = Q.reshape(Q.shape[0], -1)
     R = R.reshape(R.shape[0], -1)
     d = Q.shape[1]
+    big = max(float(np.abs(Q).max()), float(np.abs(R).max()))
+    if big > np.sqrt(np.finfo(np.result_type(Q.dtype, R.dtype)).max / (4 * d)):  # squares would overflow
+        return _nearest_rescaled(Q, R, metric, return_index, big)
     dist = np.empty(Q.shape[0])
     index = np.empty(Q.shape[0], dtype=np.int64)
     if metric == "mae":
@@ -294,6 +299,19 @@ def nearest_distance(queries: Any, references: Any, metric: str = "mae",
             dj = D[np.arange(D.shape[0]), j]
             dist[a:a + step] = np.sqrt(dj) if metric == "euclidean" else dj / d
             index[a:a + step] = j
+    return (dist, index) if return_index else dist
+
+
+def _nearest_rescaled(Q: np.ndarray, R: np.ndarray, metric: str, return_index: bool, big: float):
+    """:func:`nearest_distance` of inputs so large that differences or squares overflow:
+    computed on ``x 2^-k`` (exact) with ``2^k >= max |x|``, then scaled back
+    (``mse`` by ``4^k``); ``ValueError`` if a distance itself exceeds the float64 range."""
+    k = int(np.frexp(big)[1])  # big < 2^k
+    dist, index = nearest_distance(np.ldexp(Q, -k), np.ldexp(R, -k), metric, return_index=True)
+    with np.errstate(over="ignore"):
+        dist = np.ldexp(dist, 2 * k if metric == "mse" else k)
+    if not np.all(np.isfinite(dist)):
+        raise ValueError(f"{metric} distances exceed the float64 range (inputs up to {big:.3g})")
     return (dist, index) if return_index else dist
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from refmem._utils import save_json
 from refmem.datasets import _raycast, shapes3d
+from refmem.datasets._geometry import GEOMETRIES
 from refmem.benchmarks._common import best_time, machine_info, matmul_gflops
 
 DESCRIPTION = "Shapes3D-like renderer: images/s at 64x64 with and without 2x2 supersampling"
@@ -33,7 +34,7 @@ def _cast_all(lab: np.ndarray, supersample: int) -> None:
     for lo in range(0, len(lab), 100):
         b = lab[lo:lo + 100]
         _raycast.cast(b[:, 4], shapes3d.FACTOR_VALUES[3][b[:, 3]], shapes3d.FACTOR_VALUES[5][b[:, 5]],
-                      64, supersample)
+                      64, supersample, GEOMETRIES[shapes3d.RENDERER_VERSION])  # the default renderer
 
 
 def run(n: int = 1000, repeat: int = 1, seed: int = 0) -> dict:

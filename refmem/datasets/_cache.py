@@ -13,7 +13,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from refmem._utils import load_npz, save_npz
+from refmem._errors import one_line, warn
+from refmem._utils import load_npz, remove_temp_files, save_npz
 
 __all__ = ["cache_dir", "digest", "load_checked", "store"]
 
@@ -65,8 +66,21 @@ def load_checked(path: str, expect: Dict[str, np.ndarray], data_key: str) -> Opt
     return d
 
 
-def store(path: str, arrays: Dict[str, np.ndarray], data_key: str) -> None:
-    """Write ``arrays`` plus the checksum of ``arrays[data_key]`` atomically (compressed)."""
+def store(path: str, arrays: Dict[str, np.ndarray], data_key: str) -> bool:
+    """Write ``arrays`` plus the checksum of ``arrays[data_key]`` atomically (compressed).
+
+    A cache that cannot be written (read-only or full disk, ``$REFMEM_CACHE_DIR`` a
+    file) is skipped with a warning: the data is regenerated next time. Temporary files
+    of killed writes older than an hour are removed from the folder. Returns whether
+    the file was written.
+    """
     out = dict(arrays)
     out["checksum"] = np.array(digest(arrays[data_key]))
-    save_npz(path, out, compressed=True)
+    try:
+        remove_temp_files(os.path.dirname(path), min_age=3600.0, recursive=False)
+        save_npz(path, out, compressed=True)
+    except OSError as exc:
+        warn(f"cannot write to the cache ({one_line(exc)}); continuing without it "
+             f"(set {ENV_VAR} to a writable folder to keep the rendered data)")
+        return False
+    return True

@@ -8,8 +8,8 @@ only colour the surfaces: colour = HSV(hue, 1, 1) * intensity, clipped to [0, 1]
 
 Frames
 ------
-*Camera frame* C: the camera sits at ``E = (0, CAM_H, -CAM_DIST)`` looking along +z,
-pitched down by ``PITCH_DEG``; y is up; the object stands on the floor y = 0 with its
+*Camera frame* C: the camera sits at ``E = (0, cam_h, -cam_dist)`` looking along +z,
+pitched down by ``pitch_deg``; y is up; the object stands on the floor y = 0 with its
 vertical axis through the origin. Both lights are fixed in this frame.
 *Room frame* R: the room and the object, turned by the orientation theta about the y axis
 (``x_C = c x_R - s z_R``, ``z_C = s x_R + c z_R`` with ``c, s = cos theta, sin theta``).
@@ -19,7 +19,10 @@ rotation invariant or live in C. Vectors are ``(x, y, z)`` tuples of flat float3
 
 Symbols: ``E`` camera position, ``d`` unit ray direction, ``t`` ray parameter
 (hit ``p = o + t d``), ``n`` unit surface normal, ``l`` unit direction to the lamp,
-``a`` unit spot axis, ``r = 0.5 * scale`` the object radius.
+``a`` unit spot axis, ``r = radius_per_scale * scale`` the object radius. The numbers
+(camera, room, object sizes, lights) are those of a :class:`~refmem.datasets._geometry.Geometry`,
+one per renderer version (:data:`~refmem.datasets._geometry.GEOMETRIES`); every function
+that needs them takes it as ``g``.
 """
 from __future__ import annotations
 
@@ -27,27 +30,13 @@ import functools
 
 import numpy as np
 
+from refmem.datasets._geometry import GEOMETRIES, Geometry
+
 __all__ = ["cast", "camera_rays", "KIND_FLOOR", "KIND_WALL", "KIND_OBJECT", "KIND_SKY"]
 
 F32 = np.float32
 KIND_FLOOR, KIND_WALL, KIND_OBJECT, KIND_SKY = 0, 1, 2, 3
-
-# ----------------------------------------------------------------- parameter table
-FOCAL_PX_64 = 71.5            # focal length in pixels of a 64-px image (FOV ~ 48 deg)
-CAM_DIST, CAM_H, PITCH_DEG = 3.2, 1.05, 1.5
-ROOM_HALF, WALL_H = 3.9, 2.5  # square room, walls x = +-L and z = +-L, open top
-LAMP = (-1.7, 5.0, -1.3)      # spot lamp position, camera frame
-SPOT_TARGET = (-0.3, 0.0, -0.6)
-SPOT_EXP = 4                  # cos^4 falloff
-ROOM_LIGHT = (0.30, 0.62, 1.05)    # floor and walls: ambient, headlight, lamp
-OBJECT_LIGHT = (0.58, 0.38, 0.60)  # object: ambient, headlight, lamp
 EPS = 1e-4                    # minimum t of a hit (avoids self-intersection of shadow rays)
-
-_PITCH = np.deg2rad(PITCH_DEG)
-FORWARD = (0.0, -np.sin(_PITCH), np.cos(_PITCH))  # camera axis; the headlight shines along it
-_UP = (0.0, np.cos(_PITCH), np.sin(_PITCH))
-_A = np.subtract(SPOT_TARGET, LAMP)
-SPOT_AXIS = tuple(_A / np.linalg.norm(_A))
 
 
 def _norm3(x, y, z):
@@ -56,8 +45,8 @@ def _norm3(x, y, z):
 
 
 @functools.lru_cache(maxsize=8)
-def camera_rays(image_size: int, supersample: int):
-    """Unit primary-ray directions of the pinhole camera, camera frame.
+def camera_rays(image_size: int, supersample: int, g: Geometry = GEOMETRIES[1]):
+    """Unit primary-ray directions of the pinhole camera of ``g``, camera frame.
 
     Returns
     -------
@@ -65,20 +54,21 @@ def camera_rays(image_size: int, supersample: int):
         (row 0 at the top).
     """
     n = image_size * supersample
-    f = FOCAL_PX_64 * image_size / 64.0 * supersample
+    f = g.focal_px_64 * image_size / 64.0 * supersample
+    up, forward = g.up, g.forward
     c = (np.arange(n, dtype=np.float64) + 0.5 - n / 2.0) / f
     u = np.tile(c, n)                 # column offset, (P,)
     v = -np.repeat(c, n)              # row offset (up is +), (P,)
     dx = u                            # d = u * right + v * up + forward
-    dy = v * _UP[1] + FORWARD[1]
-    dz = v * _UP[2] + FORWARD[2]
+    dy = v * up[1] + forward[1]
+    dz = v * up[2] + forward[2]
     out = tuple(a.astype(F32) for a in _norm3(dx, dy, dz))
     for a in out:
         a.setflags(write=False)
     return out
 
 
-def _lamp_terms(px, py, pz, nx, ny, nz, k):
+def _lamp_terms(px, py, pz, nx, ny, nz, k, g):
     """Ambient + headlight and lamp intensity at surface points, camera frame.
 
     ``I = k_a + k_h max(0, n . (-forward)) + k_l max(0, n . l) max(0, -l . a)^4 * visible``;
@@ -86,20 +76,23 @@ def _lamp_terms(px, py, pz, nx, ny, nz, k):
     the unshadowed third term, and ``l`` the unit direction to the lamp.
     """
     ka, kh, kl = (F32(v) for v in k)
-    head = -(nx * F32(FORWARD[0]) + ny * F32(FORWARD[1]) + nz * F32(FORWARD[2]))
+    fw, lp, ax = g.forward, g.lamp, g.spot_axis
+    head = -(nx * F32(fw[0]) + ny * F32(fw[1]) + nz * F32(fw[2]))
     base = ka + kh * np.maximum(head, F32(0))                    # k_a + k_h max(0, n.h)
-    lx, ly, lz = _norm3(F32(LAMP[0]) - px, F32(LAMP[1]) - py, F32(LAMP[2]) - pz)
+    lx, ly, lz = _norm3(F32(lp[0]) - px, F32(lp[1]) - py, F32(lp[2]) - pz)
     ndl = np.maximum(nx * lx + ny * ly + nz * lz, F32(0))
-    spot = np.maximum(-(lx * F32(SPOT_AXIS[0]) + ly * F32(SPOT_AXIS[1]) + lz * F32(SPOT_AXIS[2])), F32(0))
-    lamp = kl * ndl * spot ** SPOT_EXP                           # k_l max(0, n.l) cos^4
+    spot = np.maximum(-(lx * F32(ax[0]) + ly * F32(ax[1]) + lz * F32(ax[2])), F32(0))
+    lamp = kl * ndl * spot ** g.spot_exp                         # k_l max(0, n.l) cos^4
     return base, lamp, lx, ly, lz
 
 
 # ----------------------------------------------------------------- object intersections (room frame)
-def _bound_sphere(shape, r):
-    """Centre height and radius of a sphere enclosing the object (rotation invariant)."""
-    cy = np.where(shape == 3, 2 * r, r).astype(F32)
-    rad = np.choose(shape, [r * np.sqrt(3), r * np.sqrt(2), r, 2 * r]).astype(F32) * F32(1.001)
+def _bound_sphere(shape, r, h):
+    """Centre height and radius of a sphere enclosing the object (rotation invariant);
+    ``h`` is the capsule's half body length in units of r."""
+    k = F32(1.0 + h)                                             # capsule: centre and radius (1 + h) r
+    cy = np.where(shape == 3, k * r, r).astype(F32)
+    rad = np.choose(shape, [r * np.sqrt(3), r * np.sqrt(2), r, k * r]).astype(F32) * F32(1.001)
     return cy, rad
 
 
@@ -126,7 +119,7 @@ def _meets_sphere(ox, oy, oz, dx, dy, dz, cy, r):
     return (disc >= 0) & ((b < 0) | (b * b < disc))                # exit -b + sqrt(disc) > 0
 
 
-def _hit_sphere(o, d, r):
+def _hit_sphere(o, d, r, h):
     t = _sphere(*o, *d, r, r)
     tf, inv = _fin(t), F32(1) / r
     n = ((o[0] + tf * d[0]) * inv, (o[1] + tf * d[1] - r) * inv, (o[2] + tf * d[2]) * inv)
@@ -143,7 +136,7 @@ def _side(ox, oz, dx, dz, r):
     return np.where((disc >= 0) & (a > 0) & (t > EPS), t, F32(np.inf))
 
 
-def _hit_cylinder(o, d, r):
+def _hit_cylinder(o, d, r, h):
     ox, oy, oz = o
     dx, dy, dz = d
     t_side = _side(ox, oz, dx, dz, r)
@@ -161,22 +154,23 @@ def _hit_cylinder(o, d, r):
     return t, (nx, top.astype(F32), nz)
 
 
-def _hit_capsule(o, d, r):
+def _hit_capsule(o, d, r, h):
     ox, oy, oz = o
     dx, dy, dz = d
-    t_side = _side(ox, oz, dx, dz, r)                            # body r <= y <= 3r
+    top = F32(1.0 + 2.0 * h) * r                                 # centre of the upper hemisphere
+    t_side = _side(ox, oz, dx, dz, r)                            # body r <= y <= (1 + 2h) r
     y_side = oy + t_side * dy
-    t_side = np.where((y_side >= r) & (y_side <= 3 * r), t_side, F32(np.inf))
+    t_side = np.where((y_side >= r) & (y_side <= top), t_side, F32(np.inf))
     t_lo = _sphere(ox, oy, oz, dx, dy, dz, r, r)                 # hemispheres (full spheres suffice:
-    t_hi = _sphere(ox, oy, oz, dx, dy, dz, 3 * r, r)             # the capsule is convex)
+    t_hi = _sphere(ox, oy, oz, dx, dy, dz, top, r)               # the capsule is convex)
     t = np.minimum(t_side, np.minimum(t_lo, t_hi))
     tf, inv = _fin(t), F32(1) / r
     py = oy + tf * dy
-    cy = np.clip(py, r, 3 * r)                                   # nearest point on the axis segment
+    cy = np.clip(py, r, top)                                     # nearest point on the axis segment
     return t, ((ox + tf * dx) * inv, (py - cy) * inv, (oz + tf * dz) * inv)
 
 
-def _hit_cube(o, d, r):
+def _hit_cube(o, d, r, h):
     t0 = np.full(o[0].shape, -np.inf, F32)
     t1 = np.full(o[0].shape, np.inf, F32)
     axis = np.zeros(o[0].shape, np.int8)
@@ -203,11 +197,11 @@ def _rotate(x, z, c, s):
     return c * x - s * z, s * x + c * z
 
 
-def _object_hits(ox, oy, oz, dx, dy, dz, c, s, shape, r):
+def _object_hits(ox, oy, oz, dx, dy, dz, c, s, shape, r, h):
     """Exact object hits of rays given in the camera frame (flat arrays, one entry a ray).
 
-    ``c, s, shape, r`` are per-ray image parameters. Returns t (inf: miss) and the unit
-    normal in the camera frame.
+    ``c, s, shape, r`` are per-ray image parameters, ``h`` the capsule's half body length
+    in units of r. Returns t (inf: miss) and the unit normal in the camera frame.
     """
     oxr, ozr = _rotate(ox, oz, c, -s)
     dxr, dzr = _rotate(dx, dz, c, -s)
@@ -217,35 +211,35 @@ def _object_hits(ox, oy, oz, dx, dy, dz, c, s, shape, r):
         m = np.flatnonzero(shape == k)
         if not m.size:
             continue
-        tk, nk = _HIT[k]((oxr[m], oy[m], ozr[m]), (dxr[m], dy[m], dzr[m]), r[m])
+        tk, nk = _HIT[k]((oxr[m], oy[m], ozr[m]), (dxr[m], dy[m], dzr[m]), r[m], h)
         t[m] = tk
         nxr[m], ny[m], nzr[m] = nk
     nx, nz = _rotate(nxr, nzr, c, s)
     return t, (nx, ny, nz)
 
 
-def _shadowed(px, py, pz, lx, ly, lz, cy, rad, c, s, shape, r):
+def _shadowed(px, py, pz, lx, ly, lz, cy, rad, c, s, shape, r, h):
     """True where the ray from p towards the lamp hits the object (bounding-sphere prefilter)."""
     hit = _meets_sphere(px, py, pz, lx, ly, lz, cy, rad)
     out = np.zeros(px.shape, bool)
     m = np.flatnonzero(hit)
     if m.size:
-        t, _ = _object_hits(px[m], py[m], pz[m], lx[m], ly[m], lz[m], c[m], s[m], shape[m], r[m])
+        t, _ = _object_hits(px[m], py[m], pz[m], lx[m], ly[m], lz[m], c[m], s[m], shape[m], r[m], h)
         out[m] = np.isfinite(t)                                  # the lamp is above every object
     return out
 
 
 # ----------------------------------------------------------------- floor (independent of the factors)
 @functools.lru_cache(maxsize=8)
-def _floor(image_size: int, supersample: int):
+def _floor(image_size: int, supersample: int, g: Geometry):
     """Floor hit, lighting and shadow-ray directions per pixel (camera frame, (P,) arrays)."""
-    dx, dy, dz = camera_rays(image_size, supersample)
+    dx, dy, dz = camera_rays(image_size, supersample, g)
     with np.errstate(divide="ignore"):
-        t = np.where(dy < 0, F32(-CAM_H) / dy, F32(np.inf))     # plane y = 0
-    px, pz = t * dx, F32(-CAM_DIST) + t * dz
+        t = np.where(dy < 0, F32(-g.cam_h) / dy, F32(np.inf))   # plane y = 0
+    px, pz = t * dx, F32(-g.cam_dist) + t * dz
     px, pz = np.where(np.isfinite(t), px, 0), np.where(np.isfinite(t), pz, 0)
     zero, one = np.zeros_like(px), np.ones_like(px)
-    base, lamp, lx, ly, lz = _lamp_terms(px, zero, pz, zero, one, zero, ROOM_LIGHT)
+    base, lamp, lx, ly, lz = _lamp_terms(px, zero, pz, zero, one, zero, g.room_light, g)
     out = dict(t=t, px=px, pz=pz, base=base, lamp=lamp, lx=lx, ly=ly, lz=lz)
     for a in out.values():
         a.setflags(write=False)
@@ -253,7 +247,7 @@ def _floor(image_size: int, supersample: int):
 
 
 @functools.lru_cache(maxsize=128)
-def _zones(image_size: int, supersample: int, shape: int, r: float):
+def _zones(image_size: int, supersample: int, shape: int, r: float, g: Geometry):
     """Pixels that may show the object, and pixels whose floor point may be in its shadow.
 
     Both tests use the object's bounding sphere, which is rotation invariant (centred on
@@ -263,11 +257,11 @@ def _zones(image_size: int, supersample: int, shape: int, r: float):
     -------
     view, shadow : (k,) and (m,) int64 ndarrays of pixel indices
     """
-    dx, dy, dz = camera_rays(image_size, supersample)
-    fl = _floor(image_size, supersample)
-    cy, rad = _bound_sphere(np.array([shape]), np.array([r], F32))
+    dx, dy, dz = camera_rays(image_size, supersample, g)
+    fl = _floor(image_size, supersample, g)
+    cy, rad = _bound_sphere(np.array([shape]), np.array([r], F32), g.capsule_half_body)
     P = dx.size
-    view = _meets_sphere(F32(0), F32(CAM_H), F32(-CAM_DIST), dx, dy, dz, cy, rad)
+    view = _meets_sphere(F32(0), F32(g.cam_h), F32(-g.cam_dist), dx, dy, dz, cy, rad)
     shadow = _meets_sphere(fl["px"], np.full(P, EPS, F32), fl["pz"], fl["lx"], fl["ly"], fl["lz"], cy, rad)
     shadow &= np.isfinite(fl["t"]) & (fl["lamp"] > 0)
     out = np.flatnonzero(view), np.flatnonzero(shadow)
@@ -276,18 +270,18 @@ def _zones(image_size: int, supersample: int, shape: int, r: float):
     return out
 
 
-def _zone_indices(shape, r, P, image_size, supersample, which):
+def _zone_indices(shape, r, P, image_size, supersample, which, g):
     """Flat (image * P + pixel) indices of the cached zone ``which`` (0 view, 1 shadow)."""
     keys = np.stack([shape.astype(F32), r])
     out = []
     for k in np.unique(keys, axis=1).T:
         imgs = np.flatnonzero((shape == int(k[0])) & (r == k[1]))
-        zone = _zones(image_size, supersample, int(k[0]), float(k[1]))[which]
+        zone = _zones(image_size, supersample, int(k[0]), float(k[1]), g)[which]
         out.append((imgs[:, None] * P + zone).ravel())
     return np.concatenate(out)
 
 
-def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int = 2):
+def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int = 2, g: Geometry = GEOMETRIES[1]):
     r"""Ray-cast a batch of scene geometries.
 
     Parameters
@@ -300,6 +294,8 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
         Turn theta of room and object about the vertical axis through the object.
     image_size, supersample : int
         The image is cast at ``image_size * supersample`` pixels per side.
+    g : Geometry
+        Camera, room, object sizes and lights (a renderer version's, default version 1).
 
     Returns
     -------
@@ -311,7 +307,7 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
     Notes
     -----
     Steps: (1) primary rays of a pinhole camera, (2) nearest hit among
-    floor y = 0, walls x, z = +-L (sky above ``WALL_H``) and the object (exact per shape,
+    floor y = 0, walls x, z = +-L (sky above ``g.wall_h``) and the object (exact per shape,
     after a bounding-sphere prefilter), (3) shading
 
     .. math:: I = k_a + k_h \max(0, n \cdot h) + k_l \max(0, n \cdot l)\,
@@ -319,20 +315,31 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
 
     with the headlight direction ``h = -forward``, the lamp direction ``l``, the spot
     axis ``a`` and ``v`` = 0 where (4) the ray from a floor or wall point to the lamp hits
-    the object (shadow), else 1; ``(k_a, k_h, k_l)`` are ``ROOM_LIGHT`` or ``OBJECT_LIGHT``.
+    the object (shadow), else 1; ``(k_a, k_h, k_l)`` are ``g.room_light`` or ``g.object_light``.
     """
     shape = np.asarray(shape, np.int64)
-    r = (0.5 * np.asarray(scale, np.float64)).astype(F32)
+    sc = np.asarray(scale, np.float64)
+    if g.scale_range != 1.0:
+        sc = 1.0 + g.scale_range * (sc - 1.0)                  # sizes spread less (or more) around scale 1
+    r = (g.radius_per_scale * sc).astype(F32)
+    h = g.capsule_half_body
     th = np.deg2rad(np.asarray(orientation_deg, np.float64))
-    c, s = np.cos(th).astype(F32)[:, None], np.sin(th).astype(F32)[:, None]   # (B, 1)
-    dx, dy, dz = camera_rays(image_size, supersample)                         # (P,)
+    tho = th + np.deg2rad(g.object_yaw_deg) if g.object_yaw_deg != 0 else th  # the object's turn
+    c, s = np.cos(tho).astype(F32)[:, None], np.sin(tho).astype(F32)[:, None]  # (B, 1)
+    dx, dy, dz = camera_rays(image_size, supersample, g)                      # (P,)
     P = dx.shape[0]
-    fl = _floor(image_size, supersample)
+    fl = _floor(image_size, supersample, g)
+    cam_h, cam_dist = F32(g.cam_h), F32(-g.cam_dist)
 
     # walls, room frame: exit of the square x, z in [-L, L] (camera inside the room)
-    ex, ez = _rotate(F32(0), F32(-CAM_DIST), c, -s)                          # E in R, (B, 1)
-    dxr, dzr = _rotate(dx, dz, c, -s)                                         # (B, P)
-    L = F32(ROOM_HALF)
+    if g.room_turn == 1 and g.room_yaw_deg == 0 and g.object_yaw_deg == 0:
+        cw, sw = c, s                                                         # the room turns with the object
+    else:                                                                     # the room's own turn
+        thw = g.room_turn * th + np.deg2rad(g.room_yaw_deg)
+        cw, sw = np.cos(thw).astype(F32)[:, None], np.sin(thw).astype(F32)[:, None]
+    ex, ez = _rotate(F32(0), cam_dist, cw, -sw)                              # E in R, (B, 1)
+    dxr, dzr = _rotate(dx, dz, cw, -sw)                                       # (B, P)
+    L = F32(g.room_half)
     with np.errstate(divide="ignore"):
         tx = (np.copysign(L, dxr) - ex) / dxr                                  # plane x = +-L
         tz = (np.copysign(L, dzr) - ez) / dzr                                  # plane z = +-L
@@ -340,17 +347,17 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
     tw = np.minimum(tx, tz)
     floor = fl["t"] < tw
     kind = np.where(floor, np.uint8(KIND_FLOOR),
-                    np.where(F32(CAM_H) + tw * dy > F32(WALL_H), np.uint8(KIND_SKY), np.uint8(KIND_WALL)))
+                    np.where(cam_h + tw * dy > F32(g.wall_h), np.uint8(KIND_SKY), np.uint8(KIND_WALL)))
     t_env = np.where(floor, fl["t"], tw)
 
     # object: bounding-sphere prefilter in the camera frame, exact test in the room frame
-    cy, rad = _bound_sphere(shape, r)
+    cy, rad = _bound_sphere(shape, r, h)
     ox = np.zeros(P, F32)
-    oy, oz = np.full(P, CAM_H, F32), np.full(P, -CAM_DIST, F32)
-    cand = _zone_indices(shape, r, P, image_size, supersample, 0)
+    oy, oz = np.full(P, g.cam_h, F32), np.full(P, -g.cam_dist, F32)
+    cand = _zone_indices(shape, r, P, image_size, supersample, 0, g)
     bi, pi = np.divmod(cand, P)                                  # flat index -> (image, pixel)
     t_obj, n_obj = _object_hits(ox[pi], oy[pi], oz[pi], dx[pi], dy[pi], dz[pi],
-                                c[bi, 0], s[bi, 0], shape[bi], r[bi])
+                                c[bi, 0], s[bi, 0], shape[bi], r[bi], h)
     front = t_obj < t_env.ravel()[cand]
     fo, po, t_o = cand[front], pi[front], t_obj[front]
     kind_f = kind.reshape(-1)
@@ -360,32 +367,32 @@ def cast(shape, scale, orientation_deg, image_size: int = 64, supersample: int =
     # tested only where the shadow ray meets the object's bounding sphere
     intensity = np.where(kind == KIND_FLOOR, fl["base"] + fl["lamp"], F32(1))  # sky: 1
     int_f = intensity.reshape(-1)
-    f = _zone_indices(shape, r, P, image_size, supersample, 1)
+    f = _zone_indices(shape, r, P, image_size, supersample, 1, g)
     f = f[kind_f[f] == KIND_FLOOR]
     b, p = np.divmod(f, P)
     sh = _shadowed(fl["px"][p], np.full(p.size, EPS, F32), fl["pz"][p], fl["lx"][p], fl["ly"][p],
-                   fl["lz"][p], cy[b], rad[b], c[b, 0], s[b, 0], shape[b], r[b])
+                   fl["lz"][p], cy[b], rad[b], c[b, 0], s[b, 0], shape[b], r[b], h)
     int_f[f[sh]] -= fl["lamp"][p[sh]]
 
     # walls: normal -(sign d) along the hit axis in R, rotated back to C
     fw = np.flatnonzero(kind_f == KIND_WALL)
     wb, wp = np.divmod(fw, P)
     t = tw.ravel()[fw]
-    px, py, pz = t * dx[wp], F32(CAM_H) + t * dy[wp], F32(-CAM_DIST) + t * dz[wp]
+    px, py, pz = t * dx[wp], cam_h + t * dy[wp], cam_dist + t * dz[wp]
     xw = xwall.ravel()[fw]
     nxr = np.where(xw, -np.sign(dxr.ravel()[fw]), F32(0))
     nzr = np.where(xw, F32(0), -np.sign(dzr.ravel()[fw]))
-    nx, nz = _rotate(nxr, nzr, c[wb, 0], s[wb, 0])
-    base, lamp, lx, ly, lz = _lamp_terms(px, py, pz, nx, np.zeros_like(nx), nz, ROOM_LIGHT)
+    nx, nz = _rotate(nxr, nzr, cw[wb, 0], sw[wb, 0])
+    base, lamp, lx, ly, lz = _lamp_terms(px, py, pz, nx, np.zeros_like(nx), nz, g.room_light, g)
     k = np.flatnonzero(lamp > 0)
     sh = _shadowed(px[k], py[k], pz[k], lx[k], ly[k], lz[k], cy[wb[k]], rad[wb[k]],
-                   c[wb[k], 0], s[wb[k], 0], shape[wb[k]], r[wb[k]])
+                   c[wb[k], 0], s[wb[k], 0], shape[wb[k]], r[wb[k]], h)
     lamp[k[sh]] = 0
     int_f[fw] = base + lamp
 
     # object: its own material; no self-shadowing beyond the Lambert cut-off
     n = tuple(a[front] for a in n_obj)
-    p = (t_o * dx[po], F32(CAM_H) + t_o * dy[po], F32(-CAM_DIST) + t_o * dz[po])
-    base, lamp, *_ = _lamp_terms(*p, *n, OBJECT_LIGHT)
+    p = (t_o * dx[po], cam_h + t_o * dy[po], cam_dist + t_o * dz[po])
+    base, lamp, *_ = _lamp_terms(*p, *n, g.object_light, g)
     int_f[fo] = base + lamp
     return kind, intensity

@@ -22,7 +22,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from refmem._utils import save_npz
+from refmem._utils import load_npz, save_npz
 
 __all__ = ["load", "load_idx", "read_idx", "convert_csv", "DATA_FILE", "DATA_SHA256",
            "N_PER_CLASS", "IMAGE_SHAPE"]
@@ -85,15 +85,21 @@ def load(path: Optional[PathLike] = None, *,
             where = path if path is not None else f"refmem/datasets/data/{DATA_FILE}"
             raise ValueError(f"MNIST data file {where} is corrupt: sha256 {digest}, expected "
                              f"{DATA_SHA256}; reinstall refmem")
-    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-        if "images" not in data.files or "labels" not in data.files:
-            raise ValueError(f"MNIST data file must hold 'images' and 'labels', got {data.files}")
-        images, labels = data["images"], data["labels"]
+    where = path if path is not None else f"refmem/datasets/data/{DATA_FILE}"
+    try:
+        data = load_npz(io.BytesIO(raw))
+    except ValueError as exc:
+        raise ValueError(f"MNIST data file {where}: {str(exc).split(': ', 1)[-1]}") from None
+    if "images" not in data or "labels" not in data:
+        raise ValueError(f"MNIST data file {where} must hold 'images' and 'labels', got {sorted(data)}")
+    images, labels = data["images"], data["labels"]
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"MNIST images must be uint8 (n, 28, 28), "
+        raise ValueError(f"MNIST data file {where}: images must be uint8 (n, 28, 28), "
                          f"got {images.dtype} {images.shape}")
-    if labels.shape != images.shape[:1]:
-        raise ValueError(f"MNIST labels must have shape ({len(images)},), got {labels.shape}")
+    if labels.shape != images.shape[:1] or labels.dtype.kind not in "iu" or (
+            labels.size and (labels.min() < 0 or labels.max() > 9)):
+        raise ValueError(f"MNIST data file {where}: labels must be {len(images)} digit classes 0-9, "
+                         f"got {labels.dtype} {labels.shape}")
     return images, labels.astype(np.int64)
 
 

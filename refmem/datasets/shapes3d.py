@@ -33,12 +33,13 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_array, check_int
+from refmem._utils import as_rng, check_array, check_float_array, check_int, check_positive
 from refmem.progress import Progress
 from refmem.datasets import _cache, _raycast
+from refmem.datasets._geometry import GEOMETRIES
 
 __all__ = ["FACTOR_NAMES", "FACTOR_SIZES", "FACTOR_VALUES", "SHAPE_NAMES", "SHAPE", "N_IMAGES",
-           "RENDERER_VERSION", "SKY_RGB", "factors_to_index", "index_to_factors", "values_to_factors",
+           "RENDERER_VERSION", "RENDERER_VERSIONS", "SKY_RGB", "factors_to_index", "index_to_factors", "values_to_factors",
            "hue_rgb", "render", "sample", "load_h5", "demo_grid"]
 
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
@@ -50,8 +51,12 @@ for _v in FACTOR_VALUES:
 SHAPE_NAMES = ("cube", "cylinder", "sphere", "capsule")
 SHAPE = 4
 N_IMAGES = int(np.prod(FACTOR_SIZES))  # 480,000
-#: bump whenever the renderer's output changes (invalidates on-disk caches)
+#: the renderer version that ``render``/``sample`` use by default (every experiment renders with it);
+#: the versions' parameters are in :data:`refmem.datasets._geometry.GEOMETRIES`, and a changed look is a
+#: new version there (the version is part of every cache key)
 RENDERER_VERSION = 1
+#: the available renderer versions
+RENDERER_VERSIONS = tuple(sorted(GEOMETRIES))
 SKY_RGB = (153 / 255, 226 / 255, 249 / 255)
 _BATCH = 100
 _STRIDES = np.array([int(np.prod(FACTOR_SIZES[i + 1:])) for i in range(6)], np.int64)
@@ -129,6 +134,7 @@ def values_to_factors(values, atol: float = 1e-3) -> np.ndarray:
         If a value is further than ``atol`` from every stored value of its factor.
     """
     v = check_array(values, "values", dtype_kind="fiu")
+    atol = check_positive(atol, "atol", allow_zero=True)
     if v.ndim not in (1, 2) or v.shape[-1] != 6:
         raise ValueError(f"values must have shape (6,) or (n, 6), got {v.shape}")
     out = np.empty(v.shape, np.int64)
@@ -153,7 +159,7 @@ def hue_rgb(hue) -> np.ndarray:
     -------
     rgb : (..., 3) float64 ndarray
     """
-    h = np.asarray(hue, np.float64)[..., None]
+    h = check_float_array(hue, "hue").astype(np.float64)[..., None]
     k = (np.array([5.0, 3.0, 1.0]) + 6.0 * h) % 6.0
     return 1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)  # HSV->RGB with S = V = 1
 
@@ -165,15 +171,15 @@ class _GeometryMemo:
     def __init__(self, max_bytes: int = 128 * 2 ** 20):
         self.max_bytes, self.store, self.nbytes = max_bytes, {}, 0
 
-    def get(self, keys: np.ndarray, image_size: int, supersample: int):
+    def get(self, keys: np.ndarray, image_size: int, supersample: int, version: int = 1):
         """kind (k, P) uint8 and intensity (k, P) float32 for geometry keys (k, 3)."""
-        names = [(image_size, supersample) + tuple(int(x) for x in k) for k in keys]
+        names = [(version, image_size, supersample) + tuple(int(x) for x in k) for k in keys]
         found = {n: self.store[n] for n in set(names) if n in self.store}
         todo = sorted(set(names) - set(found))                        # distinct missing geometries
         for lo in range(0, len(todo), _BATCH):
-            sel = np.array([n[2:] for n in todo[lo:lo + _BATCH]], np.int64)
+            sel = np.array([n[3:] for n in todo[lo:lo + _BATCH]], np.int64)
             kind, inten = _raycast.cast(sel[:, 1], FACTOR_VALUES[3][sel[:, 0]], FACTOR_VALUES[5][sel[:, 2]],
-                                        image_size, supersample)
+                                        image_size, supersample, GEOMETRIES[version])
             for j, n in enumerate(todo[lo:lo + _BATCH]):
                 found[n] = (kind[j].copy(), inten[j].copy())
                 self._put(n, found[n])
@@ -197,8 +203,18 @@ class _GeometryMemo:
 _MEMO = _GeometryMemo()
 
 
+def _check_version(version) -> int:
+    """``version``, or the default :data:`RENDERER_VERSION` for None; ValueError if unknown."""
+    if version is None:
+        return RENDERER_VERSION
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) \
+            or int(version) not in GEOMETRIES:
+        raise ValueError(f"version must be one of the renderer versions {list(RENDERER_VERSIONS)}, got {version!r}")
+    return int(version)
+
+
 def render(factors, image_size: int = 64, supersample: int = 2,
-           progress: Optional[Callable[[int, int], None]] = None) -> np.ndarray:
+           progress: Optional[Callable[[int, int], None]] = None, version: Optional[int] = None) -> np.ndarray:
     """Render scenes for integer factor labels.
 
     The geometry (which surface each super-sampled pixel shows, and its light intensity)
@@ -216,12 +232,17 @@ def render(factors, image_size: int = 64, supersample: int = 2,
         Rays per pixel side.
     progress : callable(done, total), optional
         Called after each batch of <= 100 images.
+    version : int, optional
+        Renderer version (:data:`RENDERER_VERSIONS`; default :data:`RENDERER_VERSION`).
+        Versions differ in camera, room, object sizes and lights, never in what the
+        factor labels mean.
 
     Returns
     -------
     images : (n, image_size, image_size, 3) float32 ndarray in [0, 1]
         Deterministic; one image per label row (``n = 1`` for a (6,) input).
     """
+    ver = _check_version(version)
     lab = _check_labels(factors, "factors")
     lab = lab.reshape(-1, 6)
     size, ss = check_int(image_size, "image_size", 1), check_int(supersample, "supersample", 1)
@@ -229,7 +250,7 @@ def render(factors, image_size: int = 64, supersample: int = 2,
     out = np.empty((n, size, size, 3), np.float32)
     for lo in range(0, n, _BATCH):
         b = lab[lo:lo + _BATCH]
-        geo = _MEMO.get(b[:, 3:], size, ss)
+        geo = _MEMO.get(b[:, 3:], size, ss, ver)
         kind = np.stack([g[0] for g in geo])                                  # (B, P)
         inten = np.stack([g[1] for g in geo])                                 # (B, P)
         pal = np.empty((b.shape[0], 4, 3), np.float32)                        # per-image colours
@@ -255,7 +276,7 @@ def render(factors, image_size: int = 64, supersample: int = 2,
 
 # ----------------------------------------------------------------- sampling with a disk cache
 def sample(n: int, rng=None, image_size: int = 64, supersample: int = 2, cache: bool = True,
-           progress: Optional[bool] = None) -> Tuple[np.ndarray, np.ndarray]:
+           progress: Optional[bool] = None, version: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` distinct factor combinations uniformly and render them.
 
     Mimics the paper's random 10,000-image subset of 3dshapes. The rows are drawn with
@@ -273,10 +294,12 @@ def sample(n: int, rng=None, image_size: int = 64, supersample: int = 2, cache: 
         As in :func:`render`.
     cache : bool, default True
         Read/write ``$REFMEM_CACHE_DIR/shapes3d/*.npz`` (default ``~/.cache/refmem``),
-        keyed by n, the drawn indices, image_size, supersample and ``RENDERER_VERSION``.
+        keyed by n, the drawn indices, image_size, supersample and the renderer version.
         A corrupt or mismatching file is regenerated.
     progress : bool, optional
         Show a progress bar (default: on a terminal, for n >= 2,000).
+    version : int, optional
+        Renderer version, as in :func:`render` (default :data:`RENDERER_VERSION`).
 
     Returns
     -------
@@ -290,13 +313,14 @@ def sample(n: int, rng=None, image_size: int = 64, supersample: int = 2, cache: 
     if not 1 <= n <= N_IMAGES:
         raise ValueError(f"n must lie in [1, {N_IMAGES}] (distinct factor combinations), got {n}")
     size, ss = check_int(image_size, "image_size", 1), check_int(supersample, "supersample", 1)
+    ver = _check_version(version)
     idx = as_rng(rng).choice(N_IMAGES, size=int(n), replace=False).astype(np.int64)
     labels = index_to_factors(idx)
     path = key = None
     if cache:
         key = dict(indices=idx, image_size=np.int64(size), supersample=np.int64(ss),
-                   version=np.int64(RENDERER_VERSION))
-        name = f"shapes3d_v{RENDERER_VERSION}_n{n}_{size}px_ss{ss}_{_cache.digest(idx)[:16]}.npz"
+                   version=np.int64(ver))
+        name = f"shapes3d_v{ver}_n{n}_{size}px_ss{ss}_{_cache.digest(idx)[:16]}.npz"
         path = os.path.join(_cache.cache_dir("shapes3d"), name)
         hit = _cache.load_checked(path, key, "images")
         if hit is not None and hit["images"].shape == (n, size, size, 3) and hit["images"].dtype == np.uint8:
@@ -305,7 +329,7 @@ def sample(n: int, rng=None, image_size: int = 64, supersample: int = 2, cache: 
     u8 = np.empty((n, size, size, 3), np.uint8)
     with Progress("render shapes3d", total=n, enabled=None if show else False) as bar:
         for lo in range(0, n, 1000):                                # bounded float32 scratch
-            imgs = render(labels[lo:lo + 1000], size, ss)
+            imgs = render(labels[lo:lo + 1000], size, ss, version=ver)
             u8[lo:lo + 1000] = np.floor(imgs * np.float32(255) + np.float32(0.5))  # 8 bits, as 3dshapes
             bar.update(len(imgs))
     if cache:
@@ -366,7 +390,7 @@ def load_h5(path, indices=None) -> Tuple[np.ndarray, np.ndarray]:
 DEMO_BASE = (0, 5, 7, 4, 0, 7)  # red floor, cyan wall, blue (hue 0.7) cube, scale 1.04, 0 degrees
 
 
-def demo_grid(rng=0, image_size: int = 64, supersample: int = 2) -> np.ndarray:
+def demo_grid(rng=0, image_size: int = 64, supersample: int = 2, version: Optional[int] = None) -> np.ndarray:
     """The 64 scenes of ``docs/img/shapes3d_grid.png`` (the layout of the target picture in docs/datasets-shapes3d.md).
 
     Rows 1-2: 16 random scenes; rows 3-8: sweeps of floor hue, wall hue, object hue,
@@ -383,4 +407,4 @@ def demo_grid(rng=0, image_size: int = 64, supersample: int = 2) -> np.ndarray:
         lab = np.tile(np.array(DEMO_BASE, np.int64), (8, 1))
         lab[:, j] = np.round(np.linspace(0, size - 1, 8)).astype(np.int64) if size != 4 else np.repeat(np.arange(4), 2)
         rows.append(lab)
-    return render(np.concatenate(rows), image_size, supersample)
+    return render(np.concatenate(rows), image_size, supersample, version=version)

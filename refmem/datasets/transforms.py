@@ -24,13 +24,12 @@ References
 """
 from __future__ import annotations
 
-import numbers
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
 
-from refmem._utils import as_rng, check_float_array, check_int, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_positive, check_real
 
 __all__ = [
     "noise",
@@ -73,12 +72,7 @@ def _check_images(x, name: str = "x", unit_range: bool = True) -> np.ndarray:
 
 
 def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in [0, 1], got {value!r}")
-    v = float(value)
-    if not (0.0 <= v <= 1.0):  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-    return v
+    return check_real(value, name, 0.0, 1.0)
 
 
 def _to_uint8_levels(x: np.ndarray) -> np.ndarray:
@@ -157,7 +151,10 @@ def border_width(zoom_percent: float, image_size: int = 64) -> int:
     if h <= 0:
         raise ValueError(f"image_size must be a positive integer, got {image_size}")
     half = h / 2
-    return abs(int((half / (z / 100)) - half))  # b = |int(H/2 / (z/100) - H/2)|
+    b = (half / (z / 100)) - half  # b = |int(H/2 / (z/100) - H/2)|
+    if not np.isfinite(b):
+        raise ValueError(f"zoom_percent {zoom_percent!r} is too small: the border would be infinite")
+    return abs(int(b))
 
 
 def _cubic(t: np.ndarray, a: float = -0.5) -> np.ndarray:
@@ -217,6 +214,10 @@ def resize_bicubic(x, height: int, width: int) -> np.ndarray:
     return np.einsum("jq,...iqc->...ijc", c, y, optimize=True)  # columns: (R x) C^T
 
 
+#: smallest zoom of :func:`zoom`: zooming out to z % pads each image to 100 / z times its side
+MIN_ZOOM_PERCENT = 10.0
+
+
 def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     """Zoom images out (z < 100) or in (z > 100) about the centre, keeping the size.
 
@@ -231,7 +232,7 @@ def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     x : (H, W, C) or (N, H, W, C) array_like
         Images in [0, 1].
     zoom_percent : float
-        Zoom z in percent, > 0 (the paper: 80, 85, ..., 120).
+        Zoom z in percent, >= ``MIN_ZOOM_PERCENT`` (10; the paper: 80, 85, ..., 120).
     quantize : bool, default False
         Mimic the paper's uint8 pipeline: truncate ``x * 255`` to integers before and
         round the resized result to integers (then divide by 255).
@@ -245,6 +246,9 @@ def zoom(x, zoom_percent: float, *, quantize: bool = False) -> np.ndarray:
     h, w = arr.shape[-3], arr.shape[-2]
     bh, bw = border_width(zoom_percent, h), border_width(zoom_percent, w)
     z = float(zoom_percent)
+    if z < MIN_ZOOM_PERCENT:
+        raise ValueError(f"zoom_percent must be >= {MIN_ZOOM_PERCENT:g} (zooming out to z% pads every image to "
+                         f"100/z times its side), got {zoom_percent!r}")
     work = _to_uint8_levels(arr).astype(arr.dtype) if quantize else arr
     if bh == 0 and bw == 0:
         out = work.copy()
@@ -337,9 +341,10 @@ def disc_mask(height: int, width: int, center: Sequence[float], radius: float) -
     around the centre pixel; this criterion reproduces Pillow's mask exactly for the
     paper's (32, 45), r = 15 (749 pixels).
     """
-    cx, cy = float(center[0]), float(center[1])
+    cx, cy = np.float64(center[0]), np.float64(center[1])
     rows, cols = np.ogrid[:height, :width]
-    return (cols - cx) ** 2 + (rows - cy) ** 2 <= (float(radius) + 0.5) ** 2  # inside the disc
+    with np.errstate(over="ignore"):  # an enormous disc covers the image
+        return (cols - cx) ** 2 + (rows - cy) ** 2 <= np.square(np.float64(radius) + 0.5)  # inside the disc
 
 
 def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),
@@ -400,6 +405,8 @@ def carmichael_stimulus(image, rng=None, center: Tuple[float, float] = (32, 45),
             raise ValueError(f"square must be (col, row), got {square!r}")
         positions = [(check_int(square[0], "square col"), check_int(square[1], "square row"))] * n
     work = _to_uint8_levels(batch) if quantize else batch.astype(np.float64)
+    if work.dtype.itemsize < 4:  # scipy.ndimage has no float16 kernels
+        work = work.astype(np.float32)
     blurred = ndimage.gaussian_filter(work, sigma=(0, sigma, sigma, 0), mode="nearest")
     if quantize:
         blurred = np.clip(np.round(blurred), 0, 255)

@@ -3,10 +3,17 @@
 * :func:`add_arguments` / :func:`resolve_config`: the flags every ``refmem run NAME``
   has (``--config --seed --out --set --quiet``, optionally ``--vae`` and ``--resume``)
   and the config they select.
-* :func:`check_positive_ints`: the config check every experiment needs.
+* :func:`check_out_dir` / :func:`prepare_out_dir`: ``--out`` (and ``--resume``) checked
+  before any work; the run folder created and cleared of temporary files that a killed
+  write left behind.
+* :func:`check_positive_ints`, :func:`check_at_most`: the config checks every
+  experiment needs.
 * :func:`format_timings`: a run's timings as one line of a report.
 * :func:`versions`: Python, NumPy, SciPy, refmem and the BLAS thread count, for
   ``results.json``.
+
+:class:`~refmem._errors.UsageError` (exit status 2) is raised here for a wrong command
+line; see :mod:`refmem._errors`.
 """
 from __future__ import annotations
 
@@ -18,9 +25,20 @@ from typing import Any, Dict, Mapping, Tuple
 
 import numpy as np
 
+from refmem._errors import UsageError, warn
+from refmem._resume import blas_threads
+from refmem._utils import remove_temp_files
 from refmem.config import apply_overrides
 
-__all__ = ["add_arguments", "resolve_config", "check_positive_ints", "format_timings", "versions"]
+__all__ = ["Parser", "add_arguments", "resolve_config", "check_out_dir", "prepare_out_dir", "check_positive_ints",
+           "check_at_most", "format_timings", "versions", "UsageError"]
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def add_arguments(p: argparse.ArgumentParser, configs: Mapping[str, Any], name: str, *,
@@ -59,6 +77,61 @@ def resolve_config(args: argparse.Namespace, configs: Mapping[str, Any], name: s
     return cfg, out, preset if not args.overrides else f"{preset} (modified)"
 
 
+def check_out_dir(out: str, resume: bool = False) -> None:
+    """Check ``--out`` before any work: not a file; with ``resume``, a folder that holds a run.
+
+    Raises
+    ------
+    UsageError
+        ``out`` is an existing file, or ``resume`` is asked for and ``out`` is missing
+        or empty (nothing to resume).
+    """
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    if resume and (not os.path.isdir(out) or not os.listdir(out)):
+        raise UsageError(f"--resume: {out} holds no run to resume ({'empty' if os.path.isdir(out) else 'missing'}); "
+                         f"run without --resume to start one")
+
+
+def prepare_out_dir(out_dir: str) -> str:
+    """Create the run folder and remove the temporary files a killed write left in it.
+
+    Only files named as :func:`refmem._utils.atomic_write_bytes` names its temporary
+    files are removed (with a warning). Returns ``out_dir``.
+
+    Raises
+    ------
+    UsageError
+        ``out_dir`` is a file.
+    OSError
+        The folder cannot be created or written (e.g. permission denied).
+    """
+    check_out_dir(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise PermissionError(13, "Permission denied (cannot write the run's files there)", out_dir)
+    removed = remove_temp_files(out_dir)
+    if removed:
+        warn(f"removed {len(removed)} temporary file(s) left in {out_dir} by an interrupted write")
+    return out_dir
+
+
+def check_at_most(cfg: Any, pairs) -> None:
+    """Raise ``ValueError`` for the first ``(field, limit, what)`` with ``cfg.field > limit``.
+
+    >>> import dataclasses
+    >>> C = dataclasses.make_dataclass("C", [("k", int)])
+    >>> check_at_most(C(k=9), [("k", 5, "n - 1")])
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be at most n - 1 (5), got 9
+    """
+    for name, limit, what in pairs:
+        v = getattr(cfg, name)
+        if v is not None and v > limit:
+            raise ValueError(f"{name} must be at most {what} ({limit}), got {v!r}")
+
+
 def check_positive_ints(cfg: Any, names) -> None:
     """Raise ``ValueError`` naming the first field of ``names`` that is not a positive int."""
     for name in names:
@@ -77,11 +150,11 @@ def format_timings(timings: Mapping[str, float]) -> str:
 
 
 def versions() -> Dict[str, object]:
-    """Versions of Python, NumPy, SciPy and refmem, and the BLAS thread setting."""
+    """Versions of Python, NumPy, SciPy and refmem, and the BLAS thread count
+    (:func:`refmem._resume.blas_threads`: float32 results depend on it in the last digits)."""
     import scipy
 
     from refmem import __version__
 
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "refmem": __version__, "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")
-            or os.environ.get("OMP_NUM_THREADS") or "default"}
+            "refmem": __version__, "blas_threads": blas_threads()}

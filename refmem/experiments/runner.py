@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from refmem._errors import UsageError, exit_status, one_line
 from refmem._utils import save_json
-from refmem.experiments.common import add_arguments, resolve_config
+from refmem.experiments.common import Parser, add_arguments, check_out_dir, resolve_config
 from refmem.experiments.criteria import controls_fail, count_passed
 from refmem.progress import format_seconds
 
-__all__ = ["cli_main", "run_vae", "finish"]
+__all__ = ["cli_main", "checked_config", "run_vae", "finish"]
 
 
 def cli_main(argv: Optional[List[str]], name: str, description: str, configs: Mapping[str, Any],
@@ -27,28 +27,51 @@ def cli_main(argv: Optional[List[str]], name: str, description: str, configs: Ma
     """Parse the common flags (``--vae`` and ``--resume`` if asked for), validate the config and run.
 
     ``run`` receives ``vae_path=`` with ``vae`` and ``resume=`` with ``resume``.
-    Returns 0 when the run completed (whatever its criteria say) and 2 for bad
-    arguments or values (one line on stderr).
+    Everything the command line decides is checked before any work: the whole config
+    (``validate``), ``--out`` (not a file; with ``--resume`` a folder holding a run) and
+    that the ``--vae`` file exists.
+
+    Returns
+    -------
+    int
+        0 when the run completed (whatever its criteria say), 2 for a wrong command
+        line or config, 1 for a runtime failure (a damaged file, an unwritable folder,
+        diverged training), 130 when interrupted; errors are one line on stderr
+        (:func:`refmem._errors.exit_status`).
     """
-    p = argparse.ArgumentParser(prog=f"refmem run {name}", description=description)
+    p = Parser(prog=f"refmem run {name}", description=description)
     add_arguments(p, configs, name, vae=vae, resume=resume)
     args = p.parse_args(argv)
     extra = {**({"vae_path": args.vae} if vae else {}), **({"resume": args.resume} if resume else {})}
+
+    def start() -> int:
+        cfg, out, preset = checked_config(args, configs, name, validate)
+        check_out_dir(out, resume=bool(extra.get("resume")))
+        if extra.get("vae_path") is not None and not os.path.isfile(args.vae):
+            raise UsageError(f"--vae {args.vae}: no such file")
+        run(cfg, out, preset=preset, quiet=args.quiet, **extra)
+        return 0
+
+    return exit_status(f"refmem run {name}", start)
+
+
+def checked_config(args: argparse.Namespace, configs: Mapping[str, Any], name: str,
+                   validate: Callable[[Any], Any]) -> Tuple[Any, str, str]:
+    """:func:`~refmem.experiments.common.resolve_config` + ``validate``; any error is a :class:`UsageError`."""
     try:
         cfg, out, preset = resolve_config(args, configs, name)
         validate(cfg)
-        run(cfg, out, preset=preset, quiet=args.quiet, **extra)
-    except (ValueError, TypeError) as exc:
-        print(f"refmem run {name}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UsageError(one_line(exc)) from None
+    return cfg, out, preset
 
 
 def run_vae(vae: Any, vae_path: Optional[str], preset: str, seed: int, shape: Tuple[int, ...],
             say: Callable[[str], None], quiet: bool) -> Tuple[Any, Dict[str, Any]]:
     """``(vae, info)``: ``vae`` itself, the file ``vae_path``, or the consolidated VAE of ``preset``.
 
-    Raises ``ValueError`` when the VAE's input shape is not ``shape``.
+    Raises :class:`~refmem._errors.UsageError` (a ``ValueError``) when the VAE's input
+    shape is not ``shape``.
     """
     if vae is not None:
         info = {"source": "given in memory", "path": None, "trained": False, "train_s": 0.0}
@@ -57,7 +80,7 @@ def run_vae(vae: Any, vae_path: Optional[str], preset: str, seed: int, shape: Tu
 
         vae, info = trained_vae(preset, seed, vae_path, say=say, quiet=quiet)
     if tuple(vae.input_shape) != tuple(shape):
-        raise ValueError(f"the VAE must take images of shape {tuple(shape)}, got input shape "
+        raise UsageError(f"the VAE must take images of shape {tuple(shape)}, got input shape "
                          f"{tuple(vae.input_shape)}")
     return vae, info
 

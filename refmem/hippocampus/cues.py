@@ -11,7 +11,7 @@ from typing import Any, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, check_float_array
+from refmem._utils import as_rng, check_float_array, check_real
 
 __all__ = ["mask_cue", "noise_cue"]
 
@@ -20,12 +20,7 @@ def _prepare(pattern: Any, fraction: Any) -> Tuple[np.ndarray, int]:
     arr = check_float_array(pattern, "pattern")
     if arr.ndim not in (1, 2) or arr.shape[-1] < 1:
         raise ValueError(f"pattern must have shape (d,) or (Q, d) with d >= 1, got {arr.shape}")
-    try:
-        f = float(fraction)
-    except (TypeError, ValueError):
-        raise TypeError(f"fraction must be a real number, got {fraction!r}") from None
-    if not 0.0 <= f <= 1.0:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}")
+    f = check_real(fraction, "fraction", 0.0, 1.0)
     return np.array(arr, copy=True), int(arr.shape[-1] * f)
 
 
@@ -86,8 +81,8 @@ def noise_cue(pattern: Any, fraction: float, rng: Any = None, low: float = -1.0,
     (d,) or (Q, d) ndarray
     """
     out, k = _prepare(pattern, fraction)
-    low, high = float(low), float(high)
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+    low, high = check_real(low, "low"), check_real(high, "high")
+    if not low < high:
         raise ValueError(f"noise_cue needs finite low < high, got low={low}, high={high}")
     rng = as_rng(rng)
     for row, idx in _chosen(out, k, rng):

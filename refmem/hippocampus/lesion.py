@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from refmem._utils import as_rng, check_int
+from refmem._utils import as_rng, check_int, check_real
 
 __all__ = ["lesion_mask", "lesion"]
 
@@ -27,11 +27,7 @@ def lesion_mask(n: int, fraction: float, rng=None) -> np.ndarray:
     (6, 'bool')
     """
     n = check_int(n, "n", 0)
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating, np.integer)):
-        raise TypeError(f"fraction must be a number in [0, 1], got {fraction!r}")
-    f = float(fraction)
-    if not 0.0 <= f <= 1.0:
-        raise ValueError(f"fraction must lie in [0, 1], got {fraction!r}")
+    f = check_real(fraction, "fraction", 0.0, 1.0)
     keep = np.ones(n, bool)
     keep[as_rng(rng).choice(n, size=int(round(f * n)), replace=False)] = False
     return keep

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from refmem._utils import as_rng, check_float_array, check_int, check_positive
+from refmem._utils import as_rng, check_float_array, check_int, check_positive, check_real
 from refmem.hippocampus._kernels import auto_chunk_size, energy_rows, retrieve_inplace
 
 __all__ = ["ModernHopfield"]
@@ -246,6 +246,9 @@ class ModernHopfield:
         state, single = self._states(xi)
         e = energy_rows(self._X, self.beta_eff, self._max_norm, state,
                         self._chunk(chunk_size, state.shape[0]))
+        if not np.all(np.isfinite(e)):  # xi.xi / 2 or M^2 / 2 beyond the float range
+            raise ValueError("the energy overflows: the states or stored patterns are too large "
+                             f"(max |xi| = {float(np.abs(state).max()):.3g}, M = {self._max_norm:.3g})")
         return e[0].item() if single else e
 
     def replay(self, n: int, rng: Any = None, max_iter: int = 10, low: float = -1.0,
@@ -283,8 +286,8 @@ class ModernHopfield:
         n = check_int(n, "n", 0)
         max_iter = check_int(max_iter, "max_iter", 1)
         tol = check_positive(tol, "tol", allow_zero=True)
-        low, high = float(low), float(high)
-        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        low, high = check_real(low, "low"), check_real(high, "high")
+        if not low < high:
             raise ValueError(f"replay needs finite low < high, got low={low}, high={high}")
         rng = as_rng(rng)
         cues = np.empty((n, X.shape[1]), X.dtype)

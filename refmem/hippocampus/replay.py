@@ -13,7 +13,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import as_rng, load_npz, save_npz
+from refmem._errors import warn
+from refmem._utils import as_rng, check_array, check_float_array, check_int, check_real, load_npz, save_npz
 from refmem.progress import Progress
 
 __all__ = ["to_pattern", "from_pattern", "build_hippocampus", "replay_memories", "replay_stats",
@@ -25,7 +26,9 @@ def to_pattern(images: np.ndarray) -> np.ndarray:
 
     docs/paper-experiments.md, E1: ``x / 255 * 2 - 1``, flattened.
     """
-    images = np.asarray(images)
+    images = check_float_array(images, "images", min_size=1)
+    if images.ndim < 2:
+        raise ValueError(f"images must have shape (N, ...), got {images.shape}")
     x = images.reshape(len(images), -1) * 2
     x -= 1  # (C1) x -> 2x - 1 (in place: one array of the patterns' size)
     return x.astype(images.dtype, copy=False)
@@ -80,6 +83,7 @@ def replay_memories(net, n: int, rng, max_iter: int = 10, batch: int = 250,
     info : dict of (n,) ndarrays
         ``winner``, ``max_weight``, ``n_iter`` from ``net.replay(..., return_info=True)``.
     """
+    n, batch = check_int(n, "n", 1), check_int(batch, "batch", 1)
     rng = as_rng(rng)
     states = np.empty((n, net.dim), net.patterns.dtype)  # filled batch by batch (no concatenation copy)
     infos = {"winner": [], "max_weight": [], "n_iter": []}
@@ -125,9 +129,15 @@ def replay_stats(states: np.ndarray, info: Dict[str, np.ndarray], patterns: np.n
         ``mean_n_iter``, and for comparison ``expected_fraction_replayed_uniform``
         (1 - (1 - 1/N)^n, if replay picked memories uniformly at random).
     """
-    winner = np.asarray(info["winner"], dtype=np.int64)
-    max_w = np.asarray(info["max_weight"], dtype=np.float64)
-    cos = _cosine_to_winner(states, patterns, winner)
+    patterns = check_float_array(patterns, "patterns", ndim=2, min_size=1)
+    states = check_float_array(states, "states", shape=(None, patterns.shape[1]))
+    winner = check_array(info["winner"], "info['winner']", shape=(len(states),), dtype_kind="iu")
+    max_w = check_float_array(info["max_weight"], "info['max_weight']", shape=(len(states),))
+    check_array(info["n_iter"], "info['n_iter']", shape=(len(states),))
+    threshold = check_real(threshold, "threshold", 0.0, 1.0)
+    if len(winner) and (winner.min() < 0 or winner.max() >= len(patterns)):
+        raise ValueError(f"info['winner'] must index the {len(patterns)} patterns")
+    cos = _cosine_to_winner(states, patterns, winner.astype(np.int64))
     converged = (cos >= threshold) | (max_w >= threshold)
     n_mem, n = patterns.shape[0], len(winner)
     counts = np.bincount(winner, minlength=n_mem)
@@ -154,13 +164,38 @@ def load_or_replay(path: Optional[str], net, n: int, rng, max_iter: int, batch: 
     """Replay, or load the replays cached at ``path`` (``replay.npz``) by an earlier run.
 
     Returns ``(states, info, from_cache)``; a fresh replay is written to ``path``
-    atomically so that ``--resume`` never recomputes it.
+    atomically so that ``--resume`` never recomputes it. A cache file that cannot be
+    read, lacks an array, or holds replays of another size, dtype or range is a cache
+    miss: the replays are computed again (from the same ``rng``, so identically) and
+    the file is replaced, with a warning.
     """
     if path is not None and os.path.exists(path):
-        d = load_npz(path)
-        if d["states"].shape == (n, net.dim):
-            return d["states"], {k: d[k] for k in ("winner", "max_weight", "n_iter")}, True
+        cached = _read_cache(path, net, n)
+        if isinstance(cached, tuple):
+            return cached[0], cached[1], True
+        warn(f"replay cache {path} {cached}; replaying again")
     states, info = replay_memories(net, n, rng, max_iter=max_iter, batch=batch, progress=progress)
     if path is not None:
         save_npz(path, {"states": states, **info})
     return states, info, False
+
+
+def _read_cache(path: str, net, n: int):
+    """``(states, info)`` from a replay cache, or the reason it cannot be used (str)."""
+    try:
+        d = load_npz(path)
+    except ValueError as exc:
+        return f"is damaged ({exc})"
+    missing = [k for k in ("states", "winner", "max_weight", "n_iter") if k not in d]
+    if missing:
+        return f"lacks {missing}"
+    states, info = d["states"], {k: d[k] for k in ("winner", "max_weight", "n_iter")}
+    if states.shape != (n, net.dim) or states.dtype != net.dtype:
+        return f"holds replays of shape {states.shape} ({states.dtype}), not ({n}, {net.dim}) ({net.dtype})"
+    if any(v.shape != (n,) or v.dtype.kind not in "iuf" for v in info.values()):
+        return "holds replay information of the wrong shape"
+    w = info["winner"]
+    if (w.dtype.kind not in "iu" or (n and (w.min() < 0 or w.max() >= net.n_patterns))
+            or not np.all(np.isfinite(states)) or np.abs(states).max(initial=0) > 1 + 1e-6):
+        return "holds values out of range"
+    return states, info

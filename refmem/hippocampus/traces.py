@@ -128,6 +128,8 @@ def prediction_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
     -------
     e : (N, H, W) ndarray, dtype of ``x``
     """
+    x = check_float_array(x, "x", ndim=4)
+    x_hat = check_float_array(x_hat, "x_hat", shape=x.shape)
     return np.mean(np.abs(x - x_hat.astype(x.dtype, copy=False)), axis=-1)  # e_p = mean_c |x - x_hat|  (X2)
 
 
@@ -143,7 +145,8 @@ def sensory_mask(error: np.ndarray, threshold: float) -> np.ndarray:
     -------
     mask : (N, H, W) ndarray of bool
     """
-    return error > threshold  # m_p = [e_p > t]  (X3)
+    error = check_float_array(error, "error")
+    return error > check_threshold(threshold)  # m_p = [e_p > t]  (X3)
 
 
 def sensory_part(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -212,7 +215,8 @@ def combine(sensory: np.ndarray, decoded: np.ndarray, tol: float = 0.01) -> np.n
     -------
     out : (N, H, W, C) ndarray in [0, 1], dtype of ``sensory``
     """
-    s = sensory
-    v = decoded.astype(s.dtype, copy=False)
+    s = check_float_array(sensory, "sensory")
+    v = check_float_array(decoded, "decoded", shape=s.shape).astype(s.dtype, copy=False)
+    tol = check_positive(tol, "tol", allow_zero=True)
     y = np.where(np.abs(s) > tol, s, 2 * v - 1)  # y = s if |s| > tau else 2v - 1  (X9)
     return ((y + 1) / 2).astype(s.dtype, copy=False)  # back to [0, 1]

@@ -32,7 +32,7 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from refmem._utils import atomic_write_bytes, load_npz
+from refmem._utils import atomic_write_bytes, load_json, load_npz
 from ._items import Item, layer_items, loss_items
 from ._items_model import build_vae, model_items
 
@@ -160,10 +160,9 @@ def load_manifest(fixtures_dir) -> dict:
     path = os.path.join(fixtures_dir, MANIFEST)
     if not os.path.isfile(path):
         raise ValueError(f"{fixtures_dir!r} has no {MANIFEST}; write fixtures with `refmem fixtures --out DIR`")
-    with open(path, "r", encoding="utf8") as fh:
-        manifest = json.load(fh)
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+    manifest = load_json(path)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: format {getattr(manifest, 'get', lambda k: None)('format')!r}, expected {FORMAT!r}")
     return manifest
 
 

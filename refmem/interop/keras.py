@@ -87,19 +87,23 @@ def read_keras_weights(path, part: Optional[str] = None) -> List[Tuple[str, Dict
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"{path!r}: no such file")
-    with h5py.File(path, "r") as f:
-        root = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" in root.attrs:  # Keras 2 layout
-            return _read_keras2(root, path, part)
-        found: List[Tuple[str, List[np.ndarray]]] = []
+    found: List[Tuple[str, List[np.ndarray]]] = []
+    try:
+        with h5py.File(path, "r") as f:
+            root = f["model_weights"] if "model_weights" in f else f
+            if "layer_names" in root.attrs:  # Keras 2 layout
+                return _read_keras2(root, path, part)
 
-        def visit(name, obj):
-            parts = name.split("/")
-            if (isinstance(obj, h5py.Group) and parts[-1] == "vars" and len(obj)
-                    and (part is None or part in parts[:-2])):
-                keys = sorted(obj.keys(), key=int)
-                found.append((parts[-2] if len(parts) > 1 else "", [np.array(obj[k]) for k in keys]))
-        root.visititems(visit)
+            def visit(name, obj):
+                parts = name.split("/")
+                if (isinstance(obj, h5py.Group) and parts[-1] == "vars" and len(obj)
+                        and (part is None or part in parts[:-2])):
+                    keys = sorted(obj.keys(), key=int)
+                    found.append((parts[-2] if len(parts) > 1 else "", [np.array(obj[k]) for k in keys]))
+            root.visititems(visit)
+    except (OSError, KeyError, RuntimeError) as exc:  # not HDF5, truncated, damaged, a missing group
+        why = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise ValueError(f"{path}: cannot read as a Keras weight file ({why})") from None
     if not found:
         raise ValueError(f"{path}: neither a Keras 2 weight file (no 'layer_names') nor a Keras 3 "
                          f".weights.h5 file (no '.../vars' groups{'' if part is None else ' under ' + part})")

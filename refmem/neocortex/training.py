@@ -22,7 +22,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from refmem._memory import retain_freed_memory
-from refmem._utils import as_rng, check_positive
+from refmem._utils import as_rng, check_positive, check_real
 from refmem.nn.optim import Adam
 
 __all__ = ["train_epoch", "fit", "EarlyStopping", "Callback", "Snapshots"]
@@ -77,6 +77,7 @@ class EarlyStopping(Callback):
         are restored from a checkpoint continues exactly (its next epoch is not treated
         as the first).
         """
+        loss = check_real(loss, "loss")
         first = self.epochs == 0 and self.best == math.inf  # epoch 0 of the run
         self.epochs += 1
         self.wait += 1
@@ -128,8 +129,30 @@ def _batch_size(batch_size) -> int:
     return int(batch_size)
 
 
+def _check_optimizer(optimizer) -> None:
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(grads) method, got {type(optimizer).__name__}")
+
+
+def _diverged(epoch: Optional[int], step: int, loss: Optional[float], what: str) -> FloatingPointError:
+    """``training diverged at epoch E, step S (loss L at step S-1, then WHAT)``; E and S 1-based."""
+    where = f"epoch {epoch + 1}, step {step + 1}" if epoch is not None else f"step {step + 1}"
+    before = f"loss {loss:.6g} at step {step}, then " if loss is not None and step > 0 else ""
+    return FloatingPointError(f"training diverged at {where} ({before}{what}); lower the learning rate")
+
+
+def _grads_usable(vae) -> bool:
+    """Every gradient finite, and small enough that its square fits the model's dtype."""
+    limit = np.sqrt(np.finfo(vae.dtype).max)
+    return all(float(np.abs(g).max(initial=0.0)) <= limit for g in vae.grads.values())
+
+
+def _params_finite(vae) -> bool:
+    return all(np.isfinite(p).all() for p in vae.params.values())
+
+
 def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
-                _checked: bool = False, _on_batch=None) -> Dict[str, float]:
+                _checked: bool = False, _on_batch=None, _epoch: Optional[int] = None) -> Dict[str, float]:
     """One pass over ``x`` in shuffled minibatches, one optimiser step per batch.
 
     Parameters
@@ -150,6 +173,13 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
     dict
         ``{"loss", "recon", "kl"}``: unweighted means over the epoch's batches.
 
+    Raises
+    ------
+    FloatingPointError
+        Training diverged: a batch's loss or the model's numbers became non-finite
+        ("training diverged at step S (loss ...)"; :func:`fit` adds the epoch). The
+        weights are then those of the failing step.
+
     Notes
     -----
     The first call in a process makes glibc keep freed memory for reuse
@@ -159,21 +189,35 @@ def train_epoch(vae, x, optimizer, batch_size: int = 32, rng=None,
     retain_freed_memory()
     rng = as_rng(rng)
     bs = _batch_size(batch_size)
+    if not _checked:
+        _check_optimizer(optimizer)
     x = x if _checked else vae.check_input(x)
     order = rng.permutation(x.shape[0])  # reshuffled every epoch
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-    n_batches = 0
+    n_batches, last = 0, None
     for start in range(0, x.shape[0], bs):
         xb = x[order[start:start + bs]]
         vae.zero_grad()
-        losses = vae.forward_backward(xb, None, rng, True, True)
-        optimizer.step(vae.grads)
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite numbers are caught below
+            try:  # x is valid, so an error here comes from the model's numbers
+                losses = vae.forward_backward(xb, None, rng, True, True)
+            except (ValueError, FloatingPointError):
+                raise _diverged(_epoch, n_batches, last, "non-finite values in the network") from None
+            try:
+                optimizer.step(vae.grads)
+            except ValueError:
+                if _grads_usable(vae):
+                    raise
+                raise _diverged(_epoch, n_batches, last, "non-finite or overflowing gradients") from None
+        last = losses["total"]
         sums["loss"] += losses["total"]
         sums["recon"] += losses["recon"]
         sums["kl"] += losses["kl"]
         if _on_batch is not None:
             _on_batch(n_batches, {"size": xb.shape[0]})
         n_batches += 1
+    if not _params_finite(vae):  # the last step's update overflowed
+        raise _diverged(_epoch, n_batches - 1, last, "its update made a weight non-finite")
     return {k: v / n_batches for k, v in sums.items()}
 
 
@@ -232,6 +276,15 @@ def fit(vae, x, epochs: int, batch_size: int = 32, lr: float = 1e-3, amsgrad: bo
         ``{"loss": [...], "recon": [...], "kl": [...], "epochs": n_run,
         "stopped_early": bool}`` (JSON-serialisable). The optimiser used is left in
         ``vae.optimizer`` (pass it back as ``optimizer=`` to continue training).
+
+    Raises
+    ------
+    TypeError
+        ``optimizer`` has no ``step`` method, or ``early_stopping`` is not an
+        :class:`EarlyStopping`.
+    FloatingPointError
+        Training diverged ("training diverged at epoch E, step S (loss ...)"), e.g.
+        with a learning rate far too large.
     """
     for name, v in (("epochs", epochs), ("initial_epoch", initial_epoch)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -243,8 +296,8 @@ def fit(vae, x, epochs: int, batch_size: int = 32, lr: float = 1e-3, amsgrad: bo
     _batch_size(batch_size)
     if optimizer is None:
         optimizer = Adam(vae.params, lr=lr, amsgrad=amsgrad)
-    elif not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"optimizer must have a step(grads) method, got {type(optimizer).__name__}")
+    else:
+        _check_optimizer(optimizer)
     vae.optimizer = optimizer
     stopper = early_stopping
     if stopper is None and patience is not None:
@@ -258,7 +311,8 @@ def fit(vae, x, epochs: int, batch_size: int = 32, lr: float = 1e-3, amsgrad: bo
             fn(epoch, {}, vae)
         batch_hook = (lambda b, logs: [fn(b, logs, vae) for fn in on_batch]) if on_batch else None
         logs = train_epoch(vae, x, optimizer, batch_size=batch_size, _checked=True, _on_batch=batch_hook,
-                           rng=rng if epoch_seed is None else np.random.default_rng([epoch_seed, epoch]))
+                           rng=rng if epoch_seed is None else np.random.default_rng([epoch_seed, epoch]),
+                           _epoch=epoch)
         for k in ("loss", "recon", "kl"):
             history[k].append(logs[k])
         history["epochs"] = epoch + 1 - int(initial_epoch)

@@ -25,7 +25,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 import scipy.sparse
 
-from refmem._utils import as_rng, check_float_array, load_npz, save_npz
+from refmem._utils import as_rng, check_float_array, check_int, check_positive, load_npz, save_npz
 from refmem.neocortex.encoder import GaussianEncoder
 from refmem.nn.layers.base import Layer
 from refmem.nn.losses import bce_mean, kl_normal, mse, recon_l1_channel_mean, reparameterize
@@ -81,7 +81,7 @@ class VAE:
             encoder = GaussianEncoder(encoder)
         if not isinstance(decoder, Layer):
             raise TypeError(f"decoder must be a Layer, got {type(decoder).__name__}")
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = check_int(latent_dim, "latent_dim", 1)
         if encoder.latent_dim != self.latent_dim or decoder.input_shape != (self.latent_dim,):
             raise ValueError(f"latent_dim {latent_dim}: encoder gives {encoder.latent_dim}, "
                              f"decoder expects {decoder.input_shape}")
@@ -93,7 +93,7 @@ class VAE:
             raise ValueError(f"recon must be one of {sorted(RECON_LOSSES)}, got {recon!r}")
         if kl_reduction not in ("sum", "mean"):
             raise ValueError(f"kl_reduction must be 'sum' or 'mean', got {kl_reduction!r}")
-        self.kl_weight = float(kl_weight)
+        self.kl_weight = check_positive(kl_weight, "kl_weight", allow_zero=True)
         if not np.isfinite(self.kl_weight) or self.kl_weight < 0:
             raise ValueError(f"kl_weight must be finite and >= 0, got {kl_weight!r}")
         self.encoder, self.decoder = encoder, decoder
@@ -325,13 +325,14 @@ class VAE:
         missing = sorted(set(want) - set(state))
         if missing:
             raise ValueError(f"state is missing {missing[:5]}{'...' if len(missing) > 5 else ''}")
-        for k, dst in want.items():
+        for k, dst in want.items():  # check everything before changing anything
             src = np.asarray(state[k])
             if src.shape != dst.shape:
                 raise ValueError(f"{k}: expected shape {dst.shape}, got {src.shape}")
             if src.dtype.kind != "f" or not np.all(np.isfinite(src)):
                 raise ValueError(f"{k}: expected finite floats")
-            dst[...] = src
+        for k, dst in want.items():
+            dst[...] = state[k]
 
     def save(self, path) -> None:
         """Write params, buffers and the JSON config to one ``.npz`` file, atomically."""
@@ -344,8 +345,16 @@ class VAE:
         save_npz(path, arrays)
 
     def load_weights(self, path) -> None:
-        """Set params and buffers from a file written by :meth:`save` (same architecture)."""
-        self.set_state(load_npz(path))
+        """Set params and buffers from a file written by :meth:`save` (same architecture).
+
+        Raises ``ValueError`` naming the file when it is damaged or holds another
+        architecture's weights (nothing is changed then).
+        """
+        d = load_npz(path)
+        try:
+            self.set_state(d)
+        except ValueError as exc:
+            raise ValueError(f"{getattr(path, 'name', path)}: {exc}") from None
 
     def __repr__(self) -> str:
         n = sum(p.size for p in self.params.values())

@@ -75,7 +75,8 @@ def recon_l1_channel_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     n = x_hat.shape[0]
     c = x_hat.shape[-1] if x_hat.ndim == 4 else 1
     diff = x_hat - x
-    loss = float(np.abs(diff).sum(dtype=np.float64)) / (n * c)  # (V5) L = 1/(N C) Σ |x - x̂|
+    loss = _finite_loss(float(np.abs(diff).sum(dtype=np.float64)) / (n * c),
+                        "recon_l1_channel_mean")  # (V5) L = 1/(N C) Σ |x - x̂|
     d_x_hat = np.sign(diff) * x_hat.dtype.type(1.0 / (n * c))  # dL/dx̂ = sign(x̂ - x)/(N C)
     return loss, d_x_hat.astype(x_hat.dtype, copy=False)
 
@@ -113,7 +114,8 @@ def bce_mean(x, x_hat) -> Tuple[float, np.ndarray]:
     p = np.clip(x_hat, eps, 1 - eps)
     size = x_hat.size
     ll = x * np.log(p + eps) + (1.0 - x) * np.log(1 - p + eps)  # Keras: log(p + ε), log(1 - p + ε)
-    loss = -float(ll.sum(dtype=np.float64)) / size  # (V6) L = -mean[x log(p+ε) + (1-x) log(1-p+ε)]
+    # (V6) L = -mean[x log(p+ε) + (1-x) log(1-p+ε)]
+    loss = _finite_loss(-float(ll.sum(dtype=np.float64)) / size, "bce_mean")
     inside = (x_hat >= eps) & (x_hat <= 1 - eps)
     grad = (1.0 - x) / (1 - p + eps) - x / (p + eps)  # dL/dp (times size)
     d_x_hat = np.where(inside, grad, 0.0) / size  # 0 where clipped
@@ -137,8 +139,14 @@ def mse(x, x_hat) -> Tuple[float, np.ndarray]:
     """
     x, x_hat = _pair(x, x_hat)
     diff = x_hat - x
-    loss = float(np.square(diff).sum(dtype=np.float64)) / diff.size  # (V7) L = mean (x̂ - x)^2
+    loss = _finite_loss(float(np.square(diff).sum(dtype=np.float64)) / diff.size, "mse")  # (V7) mean (x̂ - x)^2
     return loss, (diff * x_hat.dtype.type(2.0 / diff.size)).astype(x_hat.dtype, copy=False)
+
+
+def _finite_loss(loss: float, name: str) -> float:
+    if not np.isfinite(loss):
+        raise ValueError(f"{name} overflows: the inputs are too large for {name}'s squares or sums")
+    return loss
 
 
 def _check_gaussian(mu, log_var) -> Tuple[np.ndarray, np.ndarray]:
@@ -186,7 +194,7 @@ def kl_normal(mu, log_var, reduction: str = "sum") -> Tuple[float, np.ndarray, n
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     var = np.exp(log_var)
     terms = 1.0 + log_var - np.square(mu) - var  # (V3) KL = -1/2 Σ_j (1 + log σ² - μ² - σ²)
-    kl = -0.5 * float(terms.sum(dtype=np.float64)) / scale
+    kl = _finite_loss(-0.5 * float(terms.sum(dtype=np.float64)) / scale, "kl_normal")
     inv = mu.dtype.type(1.0 / scale)
     d_mu = mu * inv  # (V4) dKL/dμ = μ / s
     d_log_var = (var - 1.0) * mu.dtype.type(0.5 / scale)  # dKL/dlog σ² = (σ² - 1) / (2 s)

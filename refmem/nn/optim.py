@@ -36,7 +36,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
-from refmem._utils import check_positive
+from refmem._utils import check_array, check_positive
 
 __all__ = ["adam_step", "Adam"]
 
@@ -48,6 +48,17 @@ def _check_hyper(lr, beta1, beta2, eps) -> None:
         check_positive(b, name, allow_zero=True)
         if not b < 1:
             raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+
+
+def _check_grad(g: np.ndarray, name: str, dtype) -> None:
+    """A gradient must be real, finite, and small enough that its square fits ``dtype``."""
+    if g.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real array, got dtype {g.dtype}")
+    top = float(np.abs(g).max(initial=0.0))
+    if not np.isfinite(top):
+        raise ValueError(f"{name} contains NaN or inf")
+    if top > np.sqrt(np.finfo(dtype).max):
+        raise ValueError(f"{name} reaches {top:.3g}: its square overflows {np.dtype(dtype).name}")
 
 
 def _lr_t(lr: float, beta1: float, beta2: float, t: int) -> float:
@@ -112,8 +123,7 @@ def adam_step(param, grad, state: Optional[dict] = None, *, lr: float = 1e-3,
     grad = np.asarray(grad)
     if grad.shape != param.shape:
         raise ValueError(f"grad must have the shape of param {param.shape}, got {grad.shape}")
-    if not np.all(np.isfinite(grad)):
-        raise ValueError("grad contains NaN or inf")
+    _check_grad(grad, "grad", param.dtype)
     grad = grad.astype(param.dtype, copy=False)
     state = dict(state or {})
     t = int(state.get("t", 0)) + 1
@@ -169,10 +179,9 @@ class Adam:
             extra = sorted(set(grads) - set(self.params))
             raise ValueError(f"grads must have the keys of params; missing {missing}, unexpected {extra}")
         for k, g in grads.items():
-            if g.shape != self.params[k].shape:
-                raise ValueError(f"grad {k!r} must have shape {self.params[k].shape}, got {g.shape}")
-            if not np.all(np.isfinite(g)):
-                raise ValueError(f"grad {k!r} contains NaN or inf")
+            if np.shape(g) != self.params[k].shape:
+                raise ValueError(f"grad {k!r} must have shape {self.params[k].shape}, got {np.shape(g)}")
+            _check_grad(np.asarray(g), f"grad {k!r}", self.params[k].dtype)
         self.t += 1  # one step counter per optimiser step, not per parameter
         lr_t = _lr_t(self.lr, self.beta1, self.beta2, self.t)
         for k, p in self.params.items():
@@ -199,12 +208,13 @@ class Adam:
         Raises
         ------
         ValueError
-            Missing keys, wrong shapes, or an ``amsgrad`` flag that differs from this
-            optimiser's.
+            Missing keys, wrong shapes, non-finite (or negative second) moments, or an
+            ``amsgrad`` flag that differs from this optimiser's. Nothing is changed then.
         """
         if "t" not in d or "hyper" not in d:
             raise ValueError("state dict must contain 't' and 'hyper' (from Adam.state_dict())")
-        lr, b1, b2, eps, ams = (float(h) for h in np.asarray(d["hyper"]).ravel())
+        hyper = check_array(d["hyper"], "'hyper'", shape=(5,))
+        lr, b1, b2, eps, ams = (float(h) for h in hyper)
         if bool(ams) != self.amsgrad:
             raise ValueError(f"state dict has amsgrad={bool(ams)}, optimiser has amsgrad={self.amsgrad}")
         prefixes = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
@@ -216,8 +226,16 @@ class Adam:
                 if np.shape(d[key]) != p.shape:
                     raise ValueError(f"{key!r} must have shape {p.shape}, got {np.shape(d[key])}")
         _check_hyper(lr, b1, b2, eps)
+        t = np.asarray(d["t"])
+        if t.shape != () or t.dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"'t' must be an integer step count >= 0, got {t!r}")
+        for pre in prefixes:
+            for k in self.params:
+                a = np.asarray(d[f"{pre}.{k}"])
+                if a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)) or (pre != "m" and np.any(a < 0)):
+                    raise ValueError(f"{pre}.{k!r} must hold finite numbers{'' if pre == 'm' else ' >= 0'}")
         self.lr, self.beta1, self.beta2, self.eps = lr, b1, b2, eps
-        self.t = int(np.asarray(d["t"]))
+        self.t = int(t)
         for pre in prefixes:
             store = getattr(self, pre)
             for k, p in self.params.items():

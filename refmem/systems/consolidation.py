@@ -11,7 +11,9 @@ Determinism and resume: epoch ``e`` shuffles and samples its ε from
 ``default_rng([batch_seed, e])``, so an epoch is a function of (weights, optimiser state,
 ``batch_seed``, ``e``) only. The checkpoint (:func:`save_checkpoint`, one atomic ``.npz``)
 holds the VAE state, the Adam state, the metric history and the early-stopping counters;
-resuming from it reproduces an uninterrupted run bit for bit.
+resuming from it reproduces an uninterrupted run bit for bit (with the same BLAS thread
+count). The checkpoint before it is kept (``checkpoint.prev.npz``) and used, with a
+warning, when the latest one is damaged (:mod:`refmem._resume`).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import load_npz, save_json, save_npz
+from refmem._resume import load_checkpoint_npz, remove_checkpoint_npz, save_checkpoint_npz
+from refmem._utils import check_array, check_float_array, check_int, load_npz, save_json
 from refmem.progress import Progress, format_seconds
 from refmem.neocortex.training import Callback, EarlyStopping, fit
 from refmem.neocortex.recall import decode, encode_mu
@@ -49,7 +52,13 @@ def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.nd
     on ``mu[fit_idx]`` and scored on ``mu[test_idx]``. Only the scenes these need are
     encoded, and only the first ``n_recon`` are decoded.
     """
-    n_recon = len(heldout) if n_recon is None else min(int(n_recon), len(heldout))
+    heldout = check_float_array(heldout, "heldout", ndim=4, min_size=1)
+    labels = check_array(labels, "labels", shape=(len(heldout),))
+    for name, idx in (("fit_idx", fit_idx), ("test_idx", test_idx)):
+        idx = check_array(idx, name, ndim=1, dtype_kind="iu", min_size=1)
+        if idx.min() < 0 or idx.max() >= len(heldout):
+            raise ValueError(f"{name} must index the {len(heldout)} held-out scenes")
+    n_recon = len(heldout) if n_recon is None else min(check_int(n_recon, "n_recon", 1), len(heldout))
     need = np.union1d(np.union1d(fit_idx, test_idx), np.arange(n_recon))  # sorted, unique
     mu = np.zeros((len(heldout), vae.latent_dim), vae.dtype)
     mu[need] = encode_mu(vae, heldout[need])
@@ -67,8 +76,10 @@ def _empty_history() -> Dict[str, object]:
 def save_checkpoint(path: str, vae, optimizer, history: Dict[str, object]) -> None:
     """One atomic ``.npz``: ``state.*`` (VAE), ``adam.*`` (optimiser), ``history.*``, ``meta``.
 
-    A JSON copy of the history is written beside it for people (``history.json``); the
-    ``.npz`` is the only file resume reads, so the two can never disagree.
+    The file already at ``path`` becomes the previous checkpoint (``*.prev.npz``), and
+    the BLAS thread count is recorded (``blas_threads``). A JSON copy of the history is
+    written beside it for people (``history.json``); the ``.npz`` is the only file
+    resume reads, so the two can never disagree.
     """
     arrays = {f"state.{k}": v for k, v in vae.get_state().items()}
     arrays.update({f"adam.{k}": v for k, v in optimizer.state_dict().items()})
@@ -76,20 +87,35 @@ def save_checkpoint(path: str, vae, optimizer, history: Dict[str, object]) -> No
     arrays["meta"] = np.array([history["epochs_done"], history["wait"], history["stopped_early"],
                                history["done"]], dtype=np.int64)
     arrays["best_loss"] = np.array(history["best_loss"], dtype=np.float64)
-    save_npz(path, arrays)
+    save_checkpoint_npz(path, arrays)
     save_json(os.path.join(os.path.dirname(path), "history.json"),
               {k: v for k, v in history.items() if k != "best_loss" or np.isfinite(v)})
 
 
 def load_checkpoint(path: str, vae, optimizer) -> Dict[str, object]:
-    """Restore VAE and optimiser from :func:`save_checkpoint`'s file; return the history."""
-    d = load_npz(path)
-    vae.set_state({k[6:]: v for k, v in d.items() if k.startswith("state.")})
-    optimizer.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("adam.")})
+    """Restore VAE and optimiser from :func:`save_checkpoint`'s file; return the history.
+
+    Raises
+    ------
+    ValueError
+        The file is damaged or belongs to another model (the message names the file).
+    """
+    try:
+        return _restore(load_npz(path), vae, optimizer)
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        why = f"no array {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise ValueError(f"{path}: not a usable checkpoint ({why})") from None
+
+
+def _restore(d: dict, vae, optimizer) -> Dict[str, object]:
     h = _empty_history()
     for k in HISTORY_KEYS:
-        h[k] = [float(v) for v in d[f"history.{k}"]]
-    epochs_done, wait, stopped, done = (int(v) for v in d["meta"])
+        h[k] = [float(v) for v in np.asarray(d[f"history.{k}"], dtype=np.float64).ravel()]
+    epochs_done, wait, stopped, done = (int(v) for v in np.asarray(d["meta"]).ravel())
+    if epochs_done < 0 or wait < 0 or len(h["loss"]) != epochs_done:
+        raise ValueError(f"inconsistent history ({epochs_done} epochs done, {len(h['loss'])} losses)")
+    vae.set_state({k[6:]: v for k, v in d.items() if k.startswith("state.")})
+    optimizer.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("adam.")})
     h.update(epochs_done=epochs_done, wait=wait, stopped_early=bool(stopped), done=bool(done),
              best_loss=float(d["best_loss"]))
     return h
@@ -179,9 +205,12 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     batch_seed : int
         Epoch ``e`` uses ``numpy.random.default_rng([batch_seed, e])`` for shuffling and ε.
     checkpoint_path : str, optional
-        Where to write the checkpoint after every epoch (and read it when ``resume``).
+        Where to write the checkpoint after every epoch (and read it when ``resume``);
+        the one before is kept as ``*.prev.npz``.
     resume : bool
-        Continue from ``checkpoint_path`` if it exists.
+        Continue from ``checkpoint_path`` if it exists (from the previous checkpoint,
+        with a warning, if the latest is damaged; ``ValueError`` if neither can be read).
+        Without ``resume`` any checkpoint there is deleted first.
     stop_after_epoch : int, optional
         Test hook: raise :class:`RunInterrupted` once this many epochs are checkpointed.
     log : callable, optional
@@ -198,13 +227,20 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     history : dict
         Lists ``loss``, ``recon_loss``, ``kl``, ``epoch_seconds`` (one per epoch trained),
         ``heldout_recon``, ``decoding_accuracy`` (epoch starts and after the last epoch:
-        one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``.
+        one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``
+        (the lowest epoch loss so far; ``inf`` before the first epoch, as Keras starts it).
     """
+    epochs, batch_size = check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1)
+    patience, batch_seed = check_int(patience, "patience", 0), check_int(batch_seed, "batch_seed")
     log = log or (lambda s: None)
-    if resume and checkpoint_path and os.path.exists(checkpoint_path):
-        history = load_checkpoint(checkpoint_path, vae, optimizer)
-        log(f"resumed from {checkpoint_path} after epoch {history['epochs_done']}")
-    else:
+    history = None
+    if checkpoint_path and resume:
+        history = load_checkpoint_npz(checkpoint_path, lambda d: _restore(d, vae, optimizer))
+        if history is not None:
+            log(f"resumed from {checkpoint_path} after epoch {history['epochs_done']}")
+    elif checkpoint_path:
+        remove_checkpoint_npz(checkpoint_path)
+    if history is None:
         history = _empty_history()
     if history["done"]:
         return history

@@ -12,18 +12,19 @@ network holds memories ``0 .. n_stored(t) - 1`` only, so every replay's winner i
 them (``history["replay_counts"][t]`` counts the replays each memory received that day).
 
 Resume: with ``checkpoint_path`` the VAE, the optimiser and the bookkeeping are saved
-atomically after every day; a resumed run continues after the last finished day and,
-since day ``t``'s replay cues come from ``default_rng([replay_seed, t])`` and its epochs
-from ``epoch_seed``, reproduces an uninterrupted run.
+atomically after every day (the checkpoint before is kept as ``*.prev.npz`` and used,
+with a warning, when the latest is damaged); a resumed run continues after the last
+finished day and, since day ``t``'s replay cues come from ``default_rng([replay_seed, t])``
+and its epochs from ``epoch_seed``, reproduces an uninterrupted run.
 """
 from __future__ import annotations
 
-import os
 from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from refmem._utils import check_array, check_int, load_npz, save_npz
+from refmem._resume import load_checkpoint_npz, remove_checkpoint_npz, save_checkpoint_npz
+from refmem._utils import check_array, check_int
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, replay_memories
 from refmem.neocortex.training import fit
 
@@ -71,20 +72,23 @@ def _save(path, vae, optimizer, h) -> None:
     arrays["days_done"] = np.int64(h["days_done"])
     for k in ("loss", "recon", "kl", "n_stored", "fraction_converged"):
         arrays[f"h.{k}"] = np.asarray(h[k], np.float64)
-    save_npz(path, arrays)
+    save_checkpoint_npz(path, arrays)
 
 
-def _load(path, vae, optimizer, h) -> Dict[str, object]:
-    d = load_npz(path)
-    if d["replay_counts"].shape != h["replay_counts"].shape:
-        raise ValueError(f"checkpoint {path} belongs to a run of another size "
+def _load(d, vae, optimizer, h) -> Dict[str, object]:
+    """Restore from a checkpoint's arrays ``d`` (``ValueError``/``KeyError`` if unusable)."""
+    if d["replay_counts"].shape != h["replay_counts"].shape or d["replay_counts"].dtype.kind not in "iu":
+        raise ValueError(f"the checkpoint belongs to a run of another size "
                          f"({d['replay_counts'].shape} vs {h['replay_counts'].shape})")
+    days_done = int(d["days_done"])
+    hist = {k: [float(v) for v in np.asarray(d[f"h.{k}"], np.float64).ravel()]
+            for k in ("loss", "recon", "kl", "fraction_converged", "n_stored")}
+    if not 0 <= days_done <= len(h["replay_counts"]) or any(len(v) != days_done for v in hist.values()):
+        raise ValueError(f"inconsistent history ({days_done} days done)")
     vae.set_state({k[6:]: v for k, v in d.items() if k.startswith("state.")})
     optimizer.load_state_dict({k[5:]: v for k, v in d.items() if k.startswith("adam.")})
-    h["replay_counts"], h["days_done"] = d["replay_counts"], int(d["days_done"])
-    for k in ("loss", "recon", "kl", "fraction_converged"):
-        h[k] = [float(v) for v in d[f"h.{k}"]]
-    h["n_stored"] = [int(v) for v in d["h.n_stored"]]
+    h = dict(h, replay_counts=d["replay_counts"].astype(np.int64), days_done=days_done, **hist)
+    h["n_stored"] = [int(v) for v in hist["n_stored"]]
     return h
 
 
@@ -123,7 +127,8 @@ def consolidate_over_days(vae, optimizer, memories: np.ndarray, cohort: np.ndarr
         Day ``t``'s replay cues come from ``default_rng([replay_seed, t])``; epoch ``e``
         from ``default_rng([epoch_seed, e])`` (see :func:`~refmem.neocortex.training.fit`).
     checkpoint_path : str, optional
-        ``.npz`` written after every day (and read when ``resume``).
+        ``.npz`` written after every day (and read when ``resume``; without ``resume``
+        any checkpoint there is deleted first).
     resume : bool
     log : callable(str), optional
 
@@ -144,9 +149,13 @@ def consolidate_over_days(vae, optimizer, memories: np.ndarray, cohort: np.ndarr
     log = log or (lambda s: None)
     n_days = int(cohort[-1]) + 1 if n else 0
     h = _empty(n_days, n)
-    if resume and checkpoint_path and os.path.exists(checkpoint_path):
-        h = _load(checkpoint_path, vae, optimizer, h)
-        log(f"resumed after day {h['days_done']}")
+    if checkpoint_path and resume:
+        restored = load_checkpoint_npz(checkpoint_path, lambda d: _load(d, vae, optimizer, h))
+        if restored is not None:
+            h = restored
+            log(f"resumed after day {h['days_done']}")
+    elif checkpoint_path:
+        remove_checkpoint_npz(checkpoint_path)
     for day in range(h["days_done"], n_days):
         n_t = stored_count(cohort, day)
         net = build_hippocampus(memories[:n_t], beta, normalize)      # everything stored so far

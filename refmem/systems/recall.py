@@ -18,7 +18,7 @@ from typing import Tuple
 
 import numpy as np
 
-from refmem._utils import check_array, check_int
+from refmem._utils import check_array, check_int, check_real
 from refmem.hippocampus.replay import from_pattern, to_pattern
 from refmem.neocortex.recall import reconstruct
 
@@ -126,6 +126,5 @@ def cosine_to(recall: np.ndarray, stored: np.ndarray) -> np.ndarray:
 
 def exact_recovery(recall: np.ndarray, stored: np.ndarray, threshold: float = 0.99) -> np.ndarray:
     """Which recalls reproduce their stored scene: ``cosine_to(recall, stored) >= threshold``."""
-    if not 0.0 < float(threshold) <= 1.0:
-        raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
-    return cosine_to(recall, stored) >= float(threshold)
+    threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True)
+    return cosine_to(recall, stored) >= threshold

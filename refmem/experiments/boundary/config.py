@@ -16,7 +16,14 @@ from typing import Optional, Tuple
 
 from refmem._utils import check_int
 
-from refmem.datasets.transforms import PAPER_ZOOM_LEVELS
+from refmem.datasets.transforms import MIN_ZOOM_PERCENT, PAPER_ZOOM_LEVELS
+from refmem.experiments.consolidation.config import CONFIGS as _CONSOLIDATION
+
+#: distinct Shapes3D cubes whose object hue differs from floor and wall hue: (10 x 9 x 8 +
+#: 10 x 9) hue triples x 8 scales x 15 orientations
+N_CUBES = (10 * 9 * 8 + 10 * 9) * 8 * 15
+#: presets of the consolidated VAE a run can use
+VAE_PRESETS = tuple(_CONSOLIDATION)
 
 __all__ = ["BoundaryConfig", "CONFIGS", "validate_config", "PAPER_MEDIANS"]
 
@@ -74,9 +81,15 @@ def validate_config(cfg: BoundaryConfig) -> BoundaryConfig:
     for name in ("n_images", "k", "attempts", "max_iter", "supersample"):
         check_int(getattr(cfg, name), name, minimum=1)
     z = list(cfg.zoom_levels)
-    if len(set(z)) != len(z) or 100 not in z or min(z) >= 100 or max(z) <= 100 or min(z) <= 0:
-        raise ValueError(f"zoom_levels must be distinct positive percentages including 100 and levels on "
-                         f"both sides of it, got {z}")
+    if (len(set(z)) != len(z) or 100 not in z or min(z) >= 100 or max(z) <= 100
+            or min(z) < MIN_ZOOM_PERCENT):
+        raise ValueError(f"zoom_levels must be distinct percentages >= {MIN_ZOOM_PERCENT:g} including 100 and "
+                         f"levels on both sides of it, got {z}")
+    if cfg.n_images > N_CUBES:
+        raise ValueError(f"n_images must not exceed the {N_CUBES} distinct cubes whose object hue differs from "
+                         f"floor and wall, got {cfg.n_images}")
+    if cfg.k > 64 * 64:
+        raise ValueError(f"k must not exceed the 4096 pixels of an image, got {cfg.k}")
     if not 0.0 <= cfg.cue_fraction <= 1.0:
         raise ValueError(f"cue_fraction must lie in [0, 1], got {cfg.cue_fraction!r}")
     if not cfg.eps >= 0:
@@ -84,8 +97,12 @@ def validate_config(cfg: BoundaryConfig) -> BoundaryConfig:
     if len(cfg.rows) != 2 or not 0 <= cfg.rows[0] <= cfg.rows[1] < 64 or not 0 <= cfg.column < 64:
         raise ValueError(f"rows must be (first, last) inside the 64-pixel image and column in [0, 64), "
                          f"got rows={cfg.rows!r}, column={cfg.column!r}")
-    if cfg.n_control is not None and cfg.n_control < 1:
-        raise ValueError(f"n_control must be a positive integer or null, got {cfg.n_control!r}")
+    if cfg.n_control is not None and not 1 <= cfg.n_control <= cfg.n_images:
+        raise ValueError(f"n_control must be a positive integer up to n_images ({cfg.n_images}) or null, "
+                         f"got {cfg.n_control!r}")
+    if cfg.vae_preset not in VAE_PRESETS:
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

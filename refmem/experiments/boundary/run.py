@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Callable, Dict, Optional
 
@@ -24,7 +23,7 @@ from refmem.config import config_to_dict
 from refmem.experiments.boundary import figures, report
 from refmem.experiments.boundary.config import PAPER_MEDIANS, BoundaryConfig, validate_config
 from refmem.experiments.boundary.criteria import CONTROL, CRITERIA, NOISY, measures
-from refmem.experiments.common import versions
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.runner import finish, run_vae
 from refmem.progress import format_seconds, log
@@ -84,7 +83,7 @@ def run(config: BoundaryConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     say = (lambda s: None) if quiet else (say or (lambda s: log("boundary: " + s)))
     t_all = time.perf_counter()
     vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (64, 64, 3), say, quiet)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     rngs = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     x, labels = held_out_cubes(cfg.n_images, rngs["scenes"], cfg.supersample)
     zooms = sorted(int(z) for z in cfg.zoom_levels)

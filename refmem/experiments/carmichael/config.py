@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Tuple
 
 from refmem._utils import check_int
+from refmem.datasets.shapes3d import N_IMAGES
+from refmem.experiments.boundary.config import VAE_PRESETS
 
 __all__ = ["CarmichaelConfig", "CONFIGS", "validate_config"]
 
@@ -94,6 +96,14 @@ def validate_config(cfg: CarmichaelConfig) -> CarmichaelConfig:
         raise ValueError(f"cue_fraction must lie in [0, 1], got {cfg.cue_fraction!r}")
     if len(cfg.center) != 2:
         raise ValueError(f"center must be (x, y), got {cfg.center!r}")
+    if cfg.probe_fit < 2 or cfg.probe_fit + cfg.probe_test > N_IMAGES:
+        raise ValueError(f"probe_fit must be >= 2 (a probe needs two shapes) and probe_fit + probe_test at most "
+                         f"the {N_IMAGES} distinct scenes, got {cfg.probe_fit} + {cfg.probe_test}")
+    if cfg.square_size > 64:
+        raise ValueError(f"square_size must not exceed the 64-pixel image, got {cfg.square_size}")
+    if cfg.vae_preset not in VAE_PRESETS:
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

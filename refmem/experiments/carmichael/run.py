@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from typing import Any, Callable, Dict, Optional
 
@@ -27,7 +26,7 @@ from refmem.config import config_to_dict
 from refmem.experiments.carmichael import figures, report
 from refmem.experiments.carmichael.config import CarmichaelConfig, validate_config
 from refmem.experiments.carmichael.criteria import CRITERIA, NO_CONTEXT, VAE_ONLY, measures
-from refmem.experiments.common import versions
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.runner import finish, run_vae
 from refmem.progress import format_seconds, log
@@ -109,7 +108,7 @@ def run(config: CarmichaelConfig, out_dir: str, *, vae: Any = None, vae_path: Op
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (say or (lambda s: log("carmichael: " + s)))
     vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (64, 64, 3), say, quiet)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     rngs = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t0 = time.perf_counter()
     scenes, labels = shapes3d.sample(cfg.probe_fit + cfg.probe_test, rngs["probe"])

@@ -78,7 +78,8 @@ class ConsolidationConfig:
     e4_n, e4_k
         E4: scenes in the latent projection and the k of the neighbour agreement.
     e5_pairs, e5_steps, e5_reference
-        E5: interpolated pairs, steps (endpoints included) and reference scenes.
+        E5: interpolated pairs, steps (endpoints included) and reference scenes (at
+        most this many: the first ``min(e5_reference, n_heldout)`` held-out scenes).
     e6_triples
         E6: number of analogy triples (A, B, C).
     e7_samples, e7_top
@@ -144,7 +145,11 @@ def validate_config(cfg: ConsolidationConfig) -> ConsolidationConfig:
     TypeError
         ``cfg`` is not a :class:`ConsolidationConfig`.
     ValueError
-        A size, rate or threshold out of range (the message names the field).
+        A size, rate or threshold out of range (the message names the field), or a
+        size that does not fit the scenes it is taken from (``e2_n``, ``e4_n``,
+        ``e8_test``, ``heldout_recon_n`` <= ``n_heldout``; ``e4_k`` < ``e4_n``;
+        ``e7_top`` in [2, min(``e7_samples``, ``n_heldout``)]; ``e8_sizes`` <=
+        ``n_memories``; ``probe_train`` >= 2).
     """
     if not isinstance(cfg, ConsolidationConfig):
         raise TypeError(f"expected a ConsolidationConfig, got {type(cfg).__name__}")
@@ -170,8 +175,8 @@ def validate_config(cfg: ConsolidationConfig) -> ConsolidationConfig:
     if cfg.n_heldout < 3:
         raise ValueError(f"n_heldout must be >= 3 (E5 needs a pair and a reference), got {cfg.n_heldout}")
     for name in ("beta", "lr"):
-        if not getattr(cfg, name) > 0:
-            raise ValueError(f"{name} must be > 0, got {getattr(cfg, name)!r}")
+        if not 0 < getattr(cfg, name) < float("inf"):
+            raise ValueError(f"{name} must be finite and > 0, got {getattr(cfg, name)!r}")
     for name in ("converged_weight", "e2_fraction"):
         if not 0.0 < getattr(cfg, name) <= 1.0:
             raise ValueError(f"{name} must be in (0, 1], got {getattr(cfg, name)!r}")
@@ -181,9 +186,36 @@ def validate_config(cfg: ConsolidationConfig) -> ConsolidationConfig:
         raise ValueError(f"probe_kind must be 'svc' or 'logreg', got {cfg.probe_kind!r}")
     if len(cfg.vae_widths) != 4 or min(cfg.vae_widths) < 1:
         raise ValueError(f"vae_widths must be 4 positive integers, got {cfg.vae_widths!r}")
-    if not cfg.e8_sizes or any(int(n) < 1 for n in cfg.e8_sizes):
+    if not cfg.e8_sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in cfg.e8_sizes):
         raise ValueError(f"e8_sizes must be a non-empty list of positive integers, got {cfg.e8_sizes!r}")
+    _check_sizes_fit(cfg)
     return cfg
+
+
+def _check_sizes_fit(cfg: ConsolidationConfig) -> None:
+    """Every size an analysis takes from the scenes must fit them (nothing is clipped)."""
+    from refmem.datasets.shapes3d import N_IMAGES
+
+    if cfg.n_memories + cfg.n_heldout > N_IMAGES:
+        raise ValueError(f"n_memories + n_heldout ({cfg.n_memories} + {cfg.n_heldout}) must not exceed the "
+                         f"{N_IMAGES} distinct scenes")
+    if cfg.probe_train < 2:
+        raise ValueError(f"probe_train must be >= 2 (a decoding probe needs two classes), got {cfg.probe_train}")
+    held = [("e2_n", "E2's noisy scenes"), ("e4_n", "E4's scenes"), ("heldout_recon_n", "the per-epoch error"),
+            ("e8_test", "E8's test scenes")]
+    for name, what in held:
+        v = getattr(cfg, name)
+        if v is not None and v > cfg.n_heldout:
+            raise ValueError(f"{name} ({v}, {what}) must not exceed n_heldout ({cfg.n_heldout})")
+    if cfg.e4_k > cfg.e4_n - 1:
+        raise ValueError(f"e4_k ({cfg.e4_k}) must be below e4_n ({cfg.e4_n}): the neighbours of a scene are "
+                         f"the other scenes")
+    if not 2 <= cfg.e7_top <= min(cfg.e7_samples, cfg.n_heldout):
+        raise ValueError(f"e7_top ({cfg.e7_top}) must lie in [2, min(e7_samples, n_heldout)] = "
+                         f"[2, {min(cfg.e7_samples, cfg.n_heldout)}] (diversity needs two images per class)")
+    too_big = [n for n in cfg.e8_sizes if n > cfg.n_memories]
+    if too_big:
+        raise ValueError(f"e8_sizes {too_big} exceed n_memories ({cfg.n_memories}), the few-shot training scenes")
 
 
 CONFIGS = {
@@ -196,8 +228,9 @@ CONFIGS = {
                                  e8_sizes=PAPER_FEW_SHOT_SIZES,
                                  min_final_accuracy=0.7, min_accuracy_spearman=0.8),
     # tiny: seconds, for CI; every stage runs at toy size
-    "tiny": ConsolidationConfig(n_memories=48, n_heldout=40, supersample=1, epochs=2, vae_widths=(4, 8, 8, 16),
-                                replay_batch=16, probe_train=16, probe_test=16, e2_n=8, e4_n=24,
+    "tiny": ConsolidationConfig(n_memories=48, n_heldout=40, heldout_recon_n=None, supersample=1, epochs=2,
+                                vae_widths=(4, 8, 8, 16), replay_batch=16, probe_train=16, probe_test=16,
+                                e2_n=8, e4_n=24,
                                 e5_pairs=2, e5_steps=4, e5_reference=20, e6_triples=6,
                                 e7_samples=200, e7_top=3, e8_sizes=(4, 8, 16, 32), e8_test=16),
 }

@@ -119,11 +119,12 @@ def few_shot_curves(path: str, e8: Dict, plt) -> str:
     return os.path.basename(path)
 
 
-def write_figures(out_dir: str, history: Dict, analyses: Dict, shape_names=None) -> Tuple[List[str], List[str]]:
+def write_figures(out_dir: str, history: Optional[Dict], analyses: Dict, shape_names=None) -> Tuple[List[str], List[str]]:
     """Write every figure whose data are present; return ``(written, skipped)`` file names.
 
     ``analyses`` maps ``"e2"``, ``"e4"``, ... to the analysis dicts (with their
     ``"arrays"``); a matplotlib figure is skipped (and listed) without matplotlib.
+    ``history`` is None for a VAE that was given rather than trained (no training curves).
     """
     plt = get_pyplot()
     written, skipped = [], []
@@ -135,7 +136,8 @@ def write_figures(out_dir: str, history: Dict, analyses: Dict, shape_names=None)
         else:
             written.append(fn(p(name), *args, plt))
 
-    plot("training_curves.png", training_curves, history)
+    if history is not None:
+        plot("training_curves.png", training_curves, history)
     if "e2" in analyses:
         a = analyses["e2"]["arrays"]
         written.append(recalls(p("recalls.png"), a["clean"], a["noisy"], a["recall"]))

@@ -55,12 +55,22 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
     """Write ``report.md``: setup, the effects table with controls, per-epoch numbers, timings and figures."""
     cfg = res["config"]
     n_pass = count_passed(rows)[0]
-    lines = [f"# Consolidation run: config `{res['preset']}`, seed {cfg['seed']}", "",
-             f"{cfg['n_memories']} memories stored in a modern Hopfield network (beta {cfg['beta']:g}), "
-             f"{res['replay']['n_replay']} replays from noise train a VAE (latent {cfg['latent_dim']}) for "
-             f"{res['epochs_trained']} epoch(s) (max {cfg['epochs']}"
-             f"{', stopped early' if res['stopped_early'] else ''}); {cfg['n_heldout']} held-out scenes; "
-             f"probe fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.",
+    given = "given_vae" in res
+    skipped = list(res.get("skipped_criteria", ()))
+    if given:
+        setup = (f"{cfg['n_memories']} memories stored in a modern Hopfield network (beta {cfg['beta']:g}) and "
+                 f"{res['replay']['n_replay']} replays from noise (E1). The VAE was not trained here: "
+                 f"{res['vae']['source']} ({res['vae']['architecture']} architecture, latent "
+                 f"{res['vae']['kwargs'].get('latent_dim', 'n/a')}). {cfg['n_heldout']} held-out scenes; probe "
+                 f"fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.")
+    else:
+        setup = (f"{cfg['n_memories']} memories stored in a modern Hopfield network (beta {cfg['beta']:g}), "
+                 f"{res['replay']['n_replay']} replays from noise train a VAE (latent {cfg['latent_dim']}) for "
+                 f"{res['epochs_trained']} epoch(s) (max {cfg['epochs']}"
+                 f"{', stopped early' if res['stopped_early'] else ''}); {cfg['n_heldout']} held-out scenes; "
+                 f"probe fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.")
+    used = [c for c in criteria(cfg) if c.id not in skipped]
+    lines = [f"# Consolidation run: config `{res['preset']}`, seed {cfg['seed']}", "", setup,
              (f"Wall time {format_seconds(res['timings']['total'])} in the process that finished the run, "
               f"which resumed an interrupted one: its {len(res['epoch_seconds'])} training epochs took "
               f"{format_seconds(sum(res['epoch_seconds']))} in all, across processes. Versions: "
@@ -72,15 +82,24 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
              "reduced-scale run can meet them; the paper's absolute numbers are for comparison. Each "
              "criterion names a negative control, a broken model computed in this run, that must fail it. "
              "How each control fares on the whole list:", "",
-             control_summary(criteria(cfg), control_measures(res), CONTROLS),
-             "## Per epoch", "", "| epoch | train loss | train recon | KL | held-out recon (start) | "
-             "decoding acc (start) | seconds |", "|---|---|---|---|---|---|---|"]
-    h = res
-    for e in range(len(h["recon_loss"])):
-        lines.append(f"| {e + 1} | {_f(h['loss'][e], 2)} | {_f(h['recon_loss'][e], 2)} | {_f(h['kl'][e], 2)} | "
-                     f"{_f(h['heldout_recon'][e], 2)} | {_f(h['decoding_accuracy'][e])} | "
-                     f"{_f(h['epoch_seconds'][e], 1)} |")
-    lines.append(f"| after last | | | | {_f(h['heldout_recon'][-1], 2)} | {_f(h['decoding_accuracy'][-1])} | |")
+             control_summary(used, control_measures(res), CONTROLS)]
+    if given:
+        g = res["given_vae"]
+        lines += ["## The given VAE", "",
+                  f"Skipped: {', '.join(skipped)} (E3 judges the course of training, and nothing was "
+                  "trained here; there are no per-epoch curves). The given VAE measured once, as a "
+                  "trained run measures its VAE at every epoch start:", "",
+                  "| held-out recon error | shape decoding accuracy |", "|---|---|",
+                  f"| {_f(g['heldout_recon'], 2)} | {_f(g['decoding_accuracy'])} |"]
+    else:
+        lines += ["## Per epoch", "", "| epoch | train loss | train recon | KL | held-out recon (start) | "
+                  "decoding acc (start) | seconds |", "|---|---|---|---|---|---|---|"]
+        h = res
+        for e in range(len(h["recon_loss"])):
+            lines.append(f"| {e + 1} | {_f(h['loss'][e], 2)} | {_f(h['recon_loss'][e], 2)} | {_f(h['kl'][e], 2)} | "
+                         f"{_f(h['heldout_recon'][e], 2)} | {_f(h['decoding_accuracy'][e])} | "
+                         f"{_f(h['epoch_seconds'][e], 1)} |")
+        lines.append(f"| after last | | | | {_f(h['heldout_recon'][-1], 2)} | {_f(h['decoding_accuracy'][-1])} | |")
     lines += ["", "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in res["timings"].items()]
     lines += _memory_lines(res)

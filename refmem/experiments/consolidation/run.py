@@ -7,11 +7,14 @@
    the rest held-out scenes.
 2. **Hippocampal encoding and replay** (docs/paper-experiments.md, 1.3, E1): :mod:`.replay`.
 3. **Consolidation** (docs/paper-experiments.md, 1.4-1.6, E3): the Shapes3D VAE trained on the replays,
-   measured at every epoch start (:mod:`.training`).
+   measured at every epoch start (:func:`refmem.systems.consolidation.train`). With a
+   given VAE (``vae`` / ``vae_path``, e.g. the paper's released weights converted by
+   ``refmem convert keras``) nothing is trained: E3, a property of the training curve,
+   is skipped, and the given VAE is measured once on the held-out scenes.
 4. **Analyses** E2, E4-E8 (:mod:`.analyses`, :mod:`.relational`, :mod:`.imagination`,
    :mod:`.fewshot`).
-5. **Outputs**: ``config.json``, ``results.json``, ``report.md``, ``vae.npz``, figures
-   (:mod:`.report`, :mod:`.figures`).
+5. **Outputs**: ``config.json``, ``results.json``, ``report.md``, ``vae.npz`` (only for a
+   VAE trained here), figures (:mod:`.report`, :mod:`.figures`).
 
 Random streams: ``spawn_rngs(seed, STREAMS)`` gives independent generators for the data,
 replay cues, VAE initialisation, minibatches, probe split and analyses.
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
@@ -37,12 +40,14 @@ from refmem.analysis.decoding import probe_split
 from refmem.experiments.consolidation.relational import relational_inference
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay, replay_stats
 from refmem.experiments.consolidation.criteria import control_measures, criteria, measures
-from refmem.experiments.common import versions
+from refmem._errors import UsageError
+from refmem._resume import remove_checkpoint_npz
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.consolidation.report import write_report, write_results
 from refmem.experiments.criteria import evaluate
-from refmem.systems.consolidation import train
+from refmem.systems.consolidation import measure_heldout, train
 
-__all__ = ["run", "FILES", "ENCODER_LAYERS"]
+__all__ = ["run", "FILES", "ENCODER_LAYERS", "GIVEN_VAE_SKIPS"]
 
 #: files written into the run folder
 FILES = {"config": "config.json", "results": "results.json", "report": "report.md", "model": "vae.npz",
@@ -51,13 +56,19 @@ FILES = {"config": "config.json", "results": "results.json", "report": "report.m
 #: encoder layers whose raw outputs the few-shot analysis probes (docs/paper-experiments.md, E8)
 ENCODER_LAYERS = ("conv1", "conv2", "conv3", "conv4")
 
+#: the Shapes3D image shape a VAE must take
+IMAGE_SHAPE = (64, 64, 3)
+
+#: criteria skipped when the VAE is given rather than trained here (they judge the training curve)
+GIVEN_VAE_SKIPS = ("E3a", "E3b", "E3c", "E3d")
+
 
 def _check_resume_config(path: str, cfg: ConsolidationConfig) -> None:
     saved = config_load(load_json(path))
     if saved != cfg:
         a, b = config_json(saved), config_json(cfg)
         diff = sorted(k for k in a if a[k] != b[k])
-        raise ValueError(f"cannot resume: the config differs from the run in {os.path.dirname(path)} "
+        raise UsageError(f"cannot resume: the config differs from the run in {os.path.dirname(path)} "
                          f"in {diff}; use the same config and seed, or a new --out")
 
 
@@ -66,6 +77,41 @@ def _make_vae(cfg: ConsolidationConfig, rng):
 
     return shapes3d_vae(latent_dim=cfg.latent_dim, rng=rng, dtype=np.float32, bn_mode=cfg.bn_mode,
                         widths=tuple(cfg.vae_widths))
+
+
+def _untrained_like(cfg: ConsolidationConfig, vae=None):
+    """The untrained control: the architecture of ``vae`` (or of the config when ``vae`` is None)
+    initialised from the run's ``init`` stream, as the VAE trained here starts out."""
+    rng = spawn_rngs(cfg.seed, STREAMS)["init"]
+    if vae is None:
+        return _make_vae(cfg, rng)
+    from refmem.neocortex import ARCHITECTURES
+
+    return ARCHITECTURES[vae.config["architecture"]](**vae.config["kwargs"], rng=rng)
+
+
+def _given_vae(vae: Any, vae_path: Optional[str]):
+    """``(vae, info)`` for a VAE given in memory or as a file; checked to be a Shapes3D-shaped VAE."""
+    from refmem.neocortex import ARCHITECTURES, load_vae
+
+    if vae is None:
+        if not isinstance(vae_path, (str, os.PathLike)):
+            raise TypeError(f"vae_path must be a path, got {type(vae_path).__name__}")
+        if not os.path.isfile(vae_path):
+            raise UsageError(f"--vae {os.fspath(vae_path)!r}: no such file")
+        vae = load_vae(vae_path)
+        info = {"source": f"loaded from {os.fspath(vae_path)}", "path": os.fspath(vae_path)}
+    else:
+        info = {"source": "given in memory", "path": None}
+    if tuple(vae.input_shape) != IMAGE_SHAPE:
+        raise UsageError(f"the VAE must take Shapes3D images of shape {IMAGE_SHAPE}, got input shape "
+                         f"{tuple(vae.input_shape)}")
+    config = getattr(vae, "config", None) or {}
+    if config.get("architecture") not in ARCHITECTURES:
+        raise UsageError("the given VAE has no registered architecture in its config, so its untrained "
+                         "control cannot be built; use a VAE made by refmem.neocortex.shapes3d_vae or load_vae")
+    info.update(trained=False, architecture=config["architecture"], kwargs=dict(config.get("kwargs", {})))
+    return vae, info
 
 
 def _replay_figure(path: str, net, memories: np.ndarray, cfg: ConsolidationConfig, rng, n: int = 8) -> str:
@@ -94,6 +140,9 @@ def _e3_numbers(h: Dict, control: bool = True) -> Dict[str, Optional[float]]:
            "accuracy_first": float(acc[0]), "accuracy_final": float(acc[-1]),
            "accuracy_after_epoch1": float(acc[1]) if len(acc) > 2 else None,
            "accuracy_max": float(np.nanmax(acc)), "accuracy_spearman": rho}
+    if not np.isfinite(rho):  # written as null in results.json; say why
+        out["accuracy_spearman_null_reason"] = (f"a trend needs two or more finite decoding accuracies, got "
+                                                f"{int(finite.sum())}")
     if control:
         flat = {k: [h[k][0]] * len(h[k]) for k in ("recon_loss", "heldout_recon", "decoding_accuracy")}
         out["controls"] = {"untrained": _e3_numbers(flat, control=False)}
@@ -114,7 +163,7 @@ def _replay_controls(stats: Dict, patterns: np.ndarray, threshold: float) -> Dic
 
 def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quiet: bool = False,
         preset: str = "custom", stop_after_epoch: Optional[int] = None,
-        log: Optional[Callable[[str], None]] = None) -> Dict:
+        log: Optional[Callable[[str], None]] = None, vae: Any = None, vae_path: Optional[str] = None) -> Dict:
     """Run the consolidation simulation and write its outputs into ``out_dir``.
 
     Parameters
@@ -135,6 +184,15 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         that epoch's checkpoint, as if the run had been killed.
     log : callable, optional
         Receives progress lines (default: print to stdout unless ``quiet``).
+    vae : VAE, optional
+        A trained Shapes3D VAE to analyse instead of training one (``vae`` wins over
+        ``vae_path``). Rendering, replay (E1) and the analyses E2, E4-E8 run as usual;
+        training is skipped, and with it the per-epoch curves and the criteria of E3
+        (:data:`GIVEN_VAE_SKIPS`); the VAE is measured once on the held-out scenes
+        (``results["given_vae"]``). The untrained control is the given VAE's architecture
+        initialised from the run's ``init`` stream. Nothing is written to ``vae.npz``.
+    vae_path : str, optional
+        A saved VAE file (:func:`refmem.neocortex.load_vae`) to use as ``vae``.
 
     Returns
     -------
@@ -145,17 +203,20 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     from refmem.nn.optim import Adam
 
     cfg = validate_config(config)
+    given = vae is not None or vae_path is not None
+    if given:
+        vae, vae_info = _given_vae(vae, vae_path)  # a bad file fails before any work
     say = (lambda s: None) if quiet else (log or _print)
     bars = not quiet
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     path = {k: os.path.join(out_dir, v) for k, v in FILES.items()}
     if resume and os.path.exists(path["config"]):
         _check_resume_config(path["config"], cfg)
     else:
         resume = False
-        for k in ("checkpoint", "replay"):  # a fresh run never reuses stale state
-            if os.path.exists(path[k]):
-                os.remove(path[k])
+        remove_checkpoint_npz(path["checkpoint"])  # a fresh run never reuses stale state
+        if os.path.exists(path["replay"]):
+            os.remove(path["replay"])
     save_json(path["config"], config_json(cfg))
     rngs = spawn_rngs(cfg.seed, STREAMS)
     sub = spawn_rngs(int(rngs["analysis"].integers(2 ** 63)), ["e2", "e5", "e6", "e7", "figures"])
@@ -171,6 +232,10 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     heldout, held_labels = images[cfg.n_memories:], labels[cfg.n_memories:]
     timings["render"] = time.perf_counter() - t
     peak["render"] = peak_rss_bytes()
+    fit_idx, test_idx = probe_split(cfg.n_heldout, cfg.probe_train, cfg.probe_test, rngs["probes"])
+    if len(np.unique(held_labels[fit_idx, SHAPE])) < 2:  # the probe needs two classes: say so before replay
+        raise UsageError(f"the {cfg.probe_train} probe-training scenes (probe_train) hold one shape only; "
+                         f"a decoding probe needs two: raise probe_train or change the seed")
 
     # 2. hippocampal encoding and replay (docs/paper-experiments.md, 1.3, E1)
     t = time.perf_counter()
@@ -189,31 +254,38 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         f"{stats['n_memories']} distinct memories, max replays of one memory {stats['replay_count_max']}"
         f"{' (from cache)' if cached else ''} [{format_seconds(timings['replay'])}]")
 
-    # 3. consolidation (docs/paper-experiments.md, 1.4-1.6, E3)
+    # 3. consolidation (docs/paper-experiments.md, 1.4-1.6, E3), or the given VAE measured once
     t = time.perf_counter()
-    vae = _make_vae(cfg, rngs["init"])
-    opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
-    batch_seed = int(rngs["batches"].integers(2 ** 63))
-    fit_idx, test_idx = probe_split(cfg.n_heldout, cfg.probe_train, cfg.probe_test, rngs["probes"])
-    say(f"training the VAE on {len(x_train)} replayed memories for up to {cfg.epochs} epochs ...")
-    hist = train(vae, opt, x_train, (heldout, held_labels[:, SHAPE], fit_idx, test_idx, cfg.probe_kind,
-                                    cfg.heldout_recon_n),
-                 epochs=cfg.epochs, batch_size=cfg.batch_size, patience=cfg.patience, batch_seed=batch_seed,
-                 checkpoint_path=path["checkpoint"], resume=resume, stop_after_epoch=stop_after_epoch,
-                 log=say, epoch_progress=bars)
-    vae.save(path["model"])
+    heldout_data = (heldout, held_labels[:, SHAPE], fit_idx, test_idx, cfg.probe_kind, cfg.heldout_recon_n)
+    res: Dict = {"experiment": "consolidation", "preset": preset, "config": config_json(cfg),
+                 "versions": versions(), "resumed": bool(resume), "replay": stats, "replay_from_cache": cached}
+    if given:
+        say(f"analysing the given VAE ({vae_info['source']}); no training, E3 skipped")
+        hist = None
+        res.update(vae=vae_info, epochs_trained=0, stopped_early=False,
+                   given_vae=measure_heldout(vae, *heldout_data), skipped_criteria=list(GIVEN_VAE_SKIPS))
+        timings["measure_vae"] = time.perf_counter() - t
+    else:
+        vae = _make_vae(cfg, rngs["init"])
+        opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
+        batch_seed = int(rngs["batches"].integers(2 ** 63))
+        say(f"training the VAE on {len(x_train)} replayed memories for up to {cfg.epochs} epochs ...")
+        hist = train(vae, opt, x_train, heldout_data,
+                     epochs=cfg.epochs, batch_size=cfg.batch_size, patience=cfg.patience, batch_seed=batch_seed,
+                     checkpoint_path=path["checkpoint"], resume=resume, stop_after_epoch=stop_after_epoch,
+                     log=say, epoch_progress=bars)
+        vae.save(path["model"])
+        timings["training"] = time.perf_counter() - t
+        res.update(vae={"source": "trained here", "path": FILES["model"], "trained": True},
+                   epochs_trained=hist["epochs_done"], stopped_early=hist["stopped_early"])
+        for k in ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds"):
+            res[k] = list(hist[k])
+        res["e3"] = _e3_numbers(hist)
     del x_train  # the analyses read the memories and held-out scenes, not the replays
-    timings["training"] = time.perf_counter() - t
-    peak["training"] = peak_rss_bytes()
+    peak["measure_vae" if given else "training"] = peak_rss_bytes()
 
     # 4. analyses (docs/paper-experiments.md, E2, E4-E8)
-    res: Dict = {"experiment": "consolidation", "preset": preset, "config": config_json(cfg),
-                 "versions": versions(), "resumed": bool(resume), "replay": stats, "replay_from_cache": cached,
-                 "epochs_trained": hist["epochs_done"], "stopped_early": hist["stopped_early"]}
-    for k in ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds"):
-        res[k] = list(hist[k])
-    res["e3"] = _e3_numbers(hist)
-    untrained = _make_vae(cfg, spawn_rngs(cfg.seed, STREAMS)["init"])  # same init seed, no training
+    untrained = _untrained_like(cfg, vae if given else None)  # same init seed, no training
     held_mu = encode_mu(vae, heldout)
     n8 = cfg.n_heldout if cfg.e8_test is None else min(cfg.e8_test, cfg.n_heldout)
     steps = [
@@ -246,7 +318,8 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     res["peak_rss_bytes"] = peak["figures"]  # this process's peak resident memory (ru_maxrss)
     res["peak_rss_bytes_after"] = peak  # the peak so far after each stage: where it was reached
     res["factor_names"] = list(FACTOR_NAMES)
-    res["effects"] = evaluate(criteria(cfg), measures(res), control_measures(res))
+    used = [c for c in criteria(cfg) if c.id not in res.get("skipped_criteria", ())]
+    res["effects"] = evaluate(used, measures(res), control_measures(res))
     write_results(path["results"], res)
     write_report(path["report"], res, res["effects"])
     return res

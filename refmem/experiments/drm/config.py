@@ -157,7 +157,24 @@ def validate_config(cfg: DRMConfig) -> DRMConfig:
         raise ValueError(f"threshold must lie in (0, 1), got {cfg.threshold}")
     if not cfg.ks or any(k < 1 or k > 15 for k in cfg.ks) or len(set(cfg.ks)) != len(cfg.ks):
         raise ValueError(f"ks must be distinct list lengths in 1..15, got {list(cfg.ks)}")
+    _check_corpus(c)
     return cfg
+
+
+def _check_corpus(c: CorpusConfig) -> None:
+    """The corpus generator's and the vectoriser's own checks, run on no stories."""
+    from refmem.datasets.drm import BagOfWords, generate_corpus
+
+    try:
+        generate_corpus(0, 0, lure_weight=c.lure_weight, n_theme=tuple(c.n_theme), p_second=c.p_second,
+                        zipf=c.zipf, n_filler=tuple(c.n_filler), filler_zipf=c.filler_zipf,
+                        n_background=tuple(c.n_background), n_background_topics=c.n_background_topics,
+                        background_topic_size=c.background_topic_size, background_zipf=c.background_zipf)
+        BagOfWords(max_df=c.max_df, min_df=c.min_df)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"corpus: {exc}") from None
+    if not c.min_df <= c.max_df:
+        raise ValueError(f"corpus.min_df ({c.min_df}) must not exceed corpus.max_df ({c.max_df})")
 
 
 CONFIGS = {

@@ -23,7 +23,8 @@ import numpy as np
 from refmem import bow_vae, load_vae
 from refmem._utils import load_json, save_json
 from refmem.config import config_to_dict
-from refmem.experiments.common import versions
+from refmem._errors import UsageError, one_line, warn
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.criteria import count_passed, evaluate
 from refmem.progress import format_seconds, log
 
@@ -86,11 +87,15 @@ def _vae_for(tag, X, vocabulary, cfg, out_dir, resume, say, seed_tag=None):
     path, meta_path = os.path.join(vdir, f"{tag}.npz"), os.path.join(vdir, f"{tag}.json")
     vh = _vocab_hash(vocabulary)
     if resume and os.path.exists(path) and os.path.exists(meta_path):
-        meta = load_json(meta_path)
-        if meta.get("vocab_hash") == vh:
-            say(f"  {tag}: reusing the trained VAE in {path}")
-            return load_vae(path), meta["history"]
-        say(f"  {tag}: cached VAE has another vocabulary; retraining")
+        try:
+            meta = load_json(meta_path)
+            if meta.get("vocab_hash") == vh:
+                vae, hist = load_vae(path), meta["history"]
+                say(f"  {tag}: reusing the trained VAE in {path}")
+                return vae, hist
+            say(f"  {tag}: cached VAE has another vocabulary; retraining")
+        except (ValueError, KeyError, AttributeError) as exc:  # a damaged cache file: train again
+            warn(f"the cached VAE {path} cannot be used ({one_line(exc)}); training it again")
     seed_tag = seed_tag or tag
     vae, hist = train_text_vae(X, cfg, _rng(cfg, seed_tag, "init"), _rng(cfg, seed_tag, "train"), say, tag)
     vae.save(path)
@@ -143,7 +148,7 @@ def run(config: DRMConfig, out_dir: str, *, preset: str = "custom", corpus_file:
     """
     cfg = validate_config(config)
     say = log if verbose else (lambda msg: None)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     t_start = time.perf_counter()
     timings = {}
 
@@ -168,7 +173,7 @@ def run(config: DRMConfig, out_dir: str, *, preset: str = "custom", corpus_file:
     if vae_path:
         vae, hist = load_vae(vae_path), None
         if vae.input_shape != (len(voc),):
-            raise ValueError(f"VAE {vae_path} reads {vae.input_shape[0]} words but the corpus "
+            raise UsageError(f"VAE {vae_path} reads {vae.input_shape[0]} words but the corpus "
                              f"vocabulary has {len(voc)}")
     else:
         vae, hist = _vae_for("main", X, voc, cfg, out_dir, resume, say)

@@ -2,12 +2,10 @@
 [--set key=value ...]``."""
 from __future__ import annotations
 
-import argparse
-import dataclasses
 from typing import List, Optional
 
-from refmem.config import apply_overrides
-from refmem.experiments.extended.config import CONFIGS
+from refmem.experiments.extended.config import CONFIGS, validate_config
+from refmem.experiments.runner import cli_main
 
 __all__ = ["main", "DESCRIPTION"]
 
@@ -16,25 +14,16 @@ DESCRIPTION = ("extended model: sensory + conceptual hippocampal traces, hybrid 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Parse arguments, run :func:`refmem.experiments.extended.run`, return 0 if every criterion passes, 1 if not."""
+    """Parse arguments and run :func:`refmem.experiments.extended.run`; return the exit status.
+
+    0 when the run completed (the criteria's verdicts are in ``report.md``), 2 for bad
+    arguments or values, 1 for a runtime failure (see
+    :func:`refmem.experiments.runner.cli_main`). Without ``--vae`` the consolidated VAE
+    of the preset's ``vae_preset`` is trained first (once, then cached).
+    """
     from refmem.experiments.extended.run import run
 
-    p = argparse.ArgumentParser(prog="refmem run extended", description=DESCRIPTION)
-    p.add_argument("--config", default="quick", choices=sorted(CONFIGS), help="preset (default quick)")
-    p.add_argument("--vae", default=None, metavar="PATH",
-                   help="trained VAE (.npz); default: train one with `refmem run consolidation` (quick)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the stimuli and cues (default: the preset's)")
-    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default runs/extended-CONFIG-seedS)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field (repeatable), e.g. --set n_items=20")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    args = p.parse_args(argv)
-    try:
-        cfg = apply_overrides(CONFIGS[args.config], args.overrides)
-    except ValueError as exc:
-        p.error(str(exc))
-    if args.seed is not None:
-        cfg = dataclasses.replace(cfg, seed=int(args.seed))
-    out = args.out or f"runs/extended-{args.config}-seed{cfg.seed}"
-    results = run(cfg, out, vae_path=args.vae, preset=args.config, verbose=not args.quiet)
-    return 0 if results["passed"] else 1
+    def start(cfg, out, *, preset, quiet, vae_path):
+        return run(cfg, out, vae_path=vae_path, preset=preset, verbose=not quiet)
+
+    return cli_main(argv, "extended", DESCRIPTION, CONFIGS, validate_config, start)

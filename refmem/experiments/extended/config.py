@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
+from refmem.datasets.shapes3d import N_IMAGES
+
 __all__ = ["ExtendedConfig", "CONFIGS", "PAPER_THRESHOLDS", "PAPER_SWEEP", "validate_config"]
 
 #: the five encoding thresholds of the paper's sweep (E13)
@@ -51,7 +53,7 @@ class ExtendedConfig:
         Thresholds of the six-stage recall figures (paper: 0.03 low, 0.15 high); the
         E12 low/high criteria are evaluated at the first and last of these.
     n_figure_items : int
-        Items shown in each recall figure.
+        Items shown in each recall figure (at most ``n_items``: a figure shows the items there are).
     beta : float
         Inverse temperature of the modern Hopfield network (paper: 100).
     normalize : bool
@@ -113,6 +115,16 @@ def validate_config(cfg: ExtendedConfig) -> ExtendedConfig:
         raise ValueError(f"combine_tol must be >= 0, got {cfg.combine_tol}")
     if cfg.image_size < 1 or cfg.batch_size < 1 or cfg.n_figure_items < 0:
         raise ValueError("image_size and batch_size must be >= 1 and n_figure_items >= 0")
+    if len(set(cfg.thresholds)) < 2:
+        raise ValueError(f"thresholds must hold at least two different values (E13 measures a trend over "
+                         f"them), got {list(cfg.thresholds)}")
+    if cfg.n_items > N_IMAGES:
+        raise ValueError(f"n_items must not exceed the {N_IMAGES} distinct scenes, got {cfg.n_items}")
+    from refmem.experiments.boundary.config import VAE_PRESETS
+
+    if cfg.vae_preset not in VAE_PRESETS:
+        raise ValueError(f"vae preset {cfg.vae_preset!r} (vae_preset) is not a consolidation preset; choose "
+                         f"from {', '.join(VAE_PRESETS)}")
     return cfg
 
 

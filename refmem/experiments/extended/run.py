@@ -17,6 +17,8 @@ import numpy as np
 
 from refmem._utils import save_json, spawn_rngs
 from refmem.config import config_to_dict
+from refmem._errors import UsageError
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import run_vae
 from refmem.progress import format_seconds, log
 from refmem.experiments.extended.config import PAPER_SWEEP, ExtendedConfig, validate_config
@@ -60,7 +62,7 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     """
     cfg = validate_config(config)
     say = log if verbose else (lambda msg: None)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     t_start = time.perf_counter()
     try:
         vae, vae_info = run_vae(vae, vae_path, cfg.vae_preset, cfg.seed, (cfg.image_size, cfg.image_size, 3),
@@ -68,7 +70,7 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
     except ValueError as exc:
         if "images of shape" not in str(exc):
             raise
-        raise ValueError(f"{exc} (image_size {cfg.image_size})") from None
+        raise UsageError(f"{exc} (image_size {cfg.image_size})") from None
     dtype = np.dtype(getattr(vae, "dtype", np.float32))
     streams = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), ["stimuli", "cues"])
     t0 = time.perf_counter()
@@ -99,7 +101,8 @@ def run(config: ExtendedConfig, out_dir: str, *, vae: Any = None, vae_path: Opti
         skipped.append("error_vs_threshold.png")
     t_fig = time.perf_counter() - t0
     results = {
-        "experiment": "extended", "preset": preset, "config": config_to_dict(cfg), "vae": vae_info,
+        "experiment": "extended", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
+        "vae": vae_info,
         "summary": summary, "criteria": criteria, "passed": all(c["passed"] is True for c in criteria),
         "controls": controls,
         "paper": PAPER_SWEEP,

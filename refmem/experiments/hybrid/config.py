@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from refmem.experiments.common import check_positive_ints
+from refmem.datasets.shapes3d import N_IMAGES
+from refmem.experiments.common import check_at_most, check_positive_ints
 
 __all__ = ["HybridConfig", "CONFIGS", "validate_config", "TRAINING_FIELDS"]
 
@@ -96,6 +97,10 @@ def validate_config(cfg: HybridConfig) -> HybridConfig:
         raise ValueError("beta and lr must be > 0 and min_advantage in [0, 1)")
     if len(cfg.vae_widths) != 4 or min(cfg.vae_widths) < 1:
         raise ValueError(f"vae_widths must be 4 positive integers, got {cfg.vae_widths!r}")
+    check_positive_ints(cfg, ("n_examples",))
+    check_at_most(cfg, [("n_heldout", N_IMAGES - cfg.n_memories, "the distinct scenes minus n_memories")])
+    if cfg.probe_train < 2:
+        raise ValueError(f"probe_train must be >= 2 (a decoding probe needs two classes), got {cfg.probe_train}")
     return cfg
 
 

@@ -15,17 +15,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 
-from refmem._utils import load_json, save_json, spawn_rngs
+from refmem._errors import one_line, warn
+from refmem._resume import remove_checkpoint_npz
+from refmem._utils import load_json, remove_temp_files, save_json, spawn_rngs
 from refmem.analysis.decoding import probe_split
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import versions
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.hybrid import figures as figs
@@ -83,7 +86,9 @@ def staged_vaes(cfg: HybridConfig, folder: str, say=lambda s: None) -> Dict:
 
     paths = {e: os.path.join(folder, f"stage_{e}.npz") for e in (0, *cfg.stages)}
     hist_path = os.path.join(folder, "history.json")
-    if not (all(os.path.isfile(p) for p in paths.values()) and os.path.isfile(hist_path)):
+    cached = _load_stages(paths, hist_path)
+    if cached is None:
+        remove_temp_files(folder)
         memories, heldout, held_y = _data(cfg)
         rng = _streams(cfg)
         net = build_hippocampus(memories, cfg.beta, cfg.normalize)
@@ -105,11 +110,44 @@ def staged_vaes(cfg: HybridConfig, folder: str, say=lambda s: None) -> Dict:
                   callbacks=[Snapshots(cfg.stages, on_save=lambda e, v: v.save(paths[e]))])
         missing = [e for e, p in paths.items() if not os.path.isfile(p)]
         if missing:
-            raise RuntimeError(f"training stopped before stages {missing} (early stopping); lower the stages")
+            raise ValueError(f"training stopped before stages {missing} (early stopping); lower the stages")
         save_json(hist_path, {k: v for k, v in h.items() if k != "best_loss"})
-    else:
-        say(f"hybrid: using the staged VAEs in {folder}")
-    return {"stages": {e: load_vae(p) for e, p in paths.items()}, "history": load_json(hist_path)}
+        return {"stages": {e: load_vae(p) for e, p in paths.items()}, "history": load_json(hist_path)}
+    say(f"hybrid: using the staged VAEs in {folder}")
+    return cached
+
+
+def _load_stages(paths: Dict, hist_path: str) -> Optional[Dict]:
+    """The cached stages, or None to train them (none cached yet, or damaged: then a
+    warning, and the folder's checkpoints are removed so training starts afresh)."""
+    from refmem.neocortex import load_vae
+
+    if not (all(os.path.isfile(p) for p in paths.values()) and os.path.isfile(hist_path)):
+        return None
+    try:
+        return {"stages": {e: load_vae(p) for e, p in paths.items()}, "history": load_json(hist_path)}
+    except ValueError as exc:
+        warn(f"the cached stage VAEs are damaged ({exc}); training them again")
+    folder = os.path.dirname(hist_path)
+    remove_checkpoint_npz(os.path.join(folder, "checkpoint.npz"))
+    for p in [*paths.values(), hist_path]:
+        if os.path.exists(p):
+            os.remove(p)
+    return None
+
+
+def _writable_stage_dir(folder: str) -> Optional[str]:
+    """``folder`` created, or None (with a warning) when the cache cannot be written."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, ".write-test")
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        warn(f"cannot write to the cache ({one_line(exc)}); training the stage VAEs without caching them")
+        return None
+    return folder
 
 
 def _rates(recall, stored, threshold):
@@ -123,12 +161,16 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
     """
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     save_json(os.path.join(out_dir, "config.json"), config_to_dict(cfg))
     t_all = t = time.perf_counter()
     cpu0 = time.process_time()
-    folder = stage_dir(cfg, preset.split()[0])
-    staged = staged_vaes(cfg, folder, say)
+    folder = _writable_stage_dir(stage_dir(cfg, preset.split()[0]))
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="refmem-hybrid-") as tmp:
+            staged = staged_vaes(cfg, tmp, say)
+    else:
+        staged = staged_vaes(cfg, folder, say)
     timings = {"stages": time.perf_counter() - t}
 
     t = time.perf_counter()

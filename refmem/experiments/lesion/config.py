@@ -7,8 +7,9 @@ preset     meaning
            half-width VAE (same layers, half the channels) with batch 16, both arrival
            orders: about 7 minutes on 2 idle cores
 ``paper``  5 days x 2,000 scenes (10,000 memories, the paper's count; each day its own
-           wall hues), 10 epochs a day (the first group gets the paper's 50 epochs), the
-           paper's VAE and batch 32, both orders; hours in NumPy, resumable after every day
+           wall hues), 10 epochs a day (so the first group is replayed for 50 epochs in
+           all, the paper's count), the paper's VAE and batch 32, both orders: 600,000
+           training images, about an hour on 2 idle cores; resumable after every day
 ``tiny``   seconds, for tests (numbers carry no weight)
 =========  ===========================================================================
 """
@@ -17,7 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from refmem.experiments.common import check_positive_ints
+from refmem.experiments.common import check_at_most, check_positive_ints
+
+#: scenes a run may draw in all (a tenth of the 480,000 distinct ones, so that drawing
+#: distinct, matched cohorts never runs out of combinations)
+MAX_SCENES = 48000
 
 __all__ = ["LesionConfig", "CONFIGS", "validate_config"]
 
@@ -117,6 +122,9 @@ def validate_config(cfg: LesionConfig) -> LesionConfig:
         raise ValueError("context_factor needs n_days <= 10 (a hue has 10 values)")
     if cfg.probe_kind not in ("svc", "logreg"):
         raise ValueError(f"probe_kind must be 'svc' or 'logreg', got {cfg.probe_kind!r}")
+    check_positive_ints(cfg, ("n_examples",))
+    check_at_most(cfg, [("n_probe", MAX_SCENES - cfg.n_days * cfg.n_per_cohort,
+                         f"{MAX_SCENES} scenes in all minus the memories")])
     return cfg
 
 

@@ -31,7 +31,9 @@ from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
 from refmem.datasets.shapes3d import FACTOR_SIZES, SHAPE, factors_to_index, render
 from refmem.datasets.transforms import noise
-from refmem.experiments.common import versions
+from refmem._errors import UsageError
+from refmem._resume import remove_checkpoint_npz
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.lesion import figures as figs
@@ -115,14 +117,14 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
 
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     cfg_path = os.path.join(out_dir, "config.json")
     ckpt = {o: os.path.join(out_dir, f"days_{o}.npz") for o in ("forward", "reverse")}
     if resume and os.path.exists(cfg_path) and load_json(cfg_path) != config_to_dict(cfg):
-        raise ValueError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
+        raise UsageError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
     for path in ckpt.values():
-        if not resume and os.path.exists(path):
-            os.remove(path)
+        if not resume:
+            remove_checkpoint_npz(path)
     save_json(cfg_path, config_to_dict(cfg))
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()

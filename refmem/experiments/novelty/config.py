@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from refmem.experiments.common import check_positive_ints
+import numpy as np
+
+from refmem.datasets.shapes3d import N_IMAGES
+from refmem.experiments.common import check_at_most, check_positive_ints
 
 __all__ = ["NoveltyConfig", "CONFIGS", "validate_config"]
 
@@ -116,7 +119,26 @@ def validate_config(cfg: NoveltyConfig) -> NoveltyConfig:
         raise ValueError("thresholds, learning rate, quantile, alpha or min_auc out of range")
     if len(cfg.vae_widths) != 4 or min(cfg.vae_widths) < 1:
         raise ValueError(f"vae_widths must be 4 positive integers, got {cfg.vae_widths!r}")
+    trained_digits = 500 * (10 - len(cfg.digits_novel)) - 2 * cfg.n_test  # shipped digits left for training
+    check_at_most(cfg, [("digits_train", trained_digits, "the shipped digits of the trained classes minus "
+                                                         "2 n_test"),
+                        ("shapes_train", scene_pool_limit(cfg.n_test), "what the scene pool allows")])
     return cfg
+
+
+def scene_pool_limit(n_test: int) -> int:
+    """Largest ``shapes_train`` whose scene pool (:func:`scene_pool`) fits the distinct scenes."""
+    n_fam = int((N_IMAGES - 40) / 1.15 * 3 / 4) - 2 * n_test
+    while n_fam > 0 and scene_pool(n_fam, n_test) > N_IMAGES:
+        n_fam -= 1
+    return max(n_fam, 0)
+
+
+def scene_pool(shapes_train: int, n_test: int) -> int:
+    """Scenes drawn to find ``shapes_train + 2 n_test`` familiar and ``n_test`` novel ones
+    (the novel shape is a quarter of the scenes; 15 % margin)."""
+    n_fam = shapes_train + 2 * n_test
+    return int(np.ceil(max(n_fam * 4 / 3, n_test * 4) * 1.15)) + 40
 
 
 CONFIGS = {

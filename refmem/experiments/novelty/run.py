@@ -28,11 +28,12 @@ import numpy as np
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
-from refmem.experiments.common import versions
+from refmem._errors import UsageError, warn
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import finish
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.novelty import figures as figs
-from refmem.experiments.novelty.config import NoveltyConfig, validate_config
+from refmem.experiments.novelty.config import NoveltyConfig, scene_pool, validate_config
 from refmem.experiments.novelty.criteria import RANDOM_SPLIT, SETS, criteria_for, measures, set_measures
 from refmem.experiments.novelty.report import write_report
 from refmem.hippocampus.traces import prediction_error
@@ -54,11 +55,11 @@ def shapes_sets(cfg: NoveltyConfig, rng):
     from refmem.datasets.shapes3d import SHAPE, sample
 
     n_fam = cfg.shapes_train + 2 * cfg.n_test
-    pool = int(np.ceil(max(n_fam * 4 / 3, cfg.n_test * 4) * 1.15)) + 40
+    pool = scene_pool(cfg.shapes_train, cfg.n_test)
     x, lab = sample(pool, rng, supersample=cfg.supersample, progress=False)
     fam, nov = np.flatnonzero(lab[:, SHAPE] != cfg.novel_shape), np.flatnonzero(lab[:, SHAPE] == cfg.novel_shape)
     if len(fam) < n_fam or len(nov) < cfg.n_test:
-        raise RuntimeError("the scene pool is too small for this split; use another seed")
+        raise ValueError("the scene pool is too small for this split; use another seed")
     return ({"train": x[fam[:cfg.shapes_train]], "familiar": x[fam[cfg.shapes_train:n_fam]],
              "novel_shape": x[nov[:cfg.n_test]]}, lab[fam[cfg.shapes_train:n_fam], SHAPE])
 
@@ -98,6 +99,16 @@ def _train(vae, x, familiar, labels, epochs, batch, lr, seed, checkpoint, resume
     return {"loss": list(h["loss"]), "decoding_accuracy": list(h["decoding_accuracy"])}
 
 
+def _reload(vae, path) -> bool:
+    """Load ``vae``'s weights from an earlier run's file; a damaged file means training again (a warning)."""
+    try:
+        vae.load_weights(path)
+    except ValueError as exc:
+        warn(f"{exc}; training this VAE again")
+        return False
+    return True
+
+
 def _digits_vae(cfg, rng):
     from refmem.neocortex import mnist_vae
 
@@ -118,11 +129,11 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
 
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (log or _print)
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     cfg_path = os.path.join(out_dir, "config.json")
     reuse = resume and os.path.exists(cfg_path) and load_json(cfg_path) == config_to_dict(cfg)
     if resume and not reuse and os.path.exists(cfg_path):
-        raise ValueError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
+        raise UsageError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
     save_json(cfg_path, config_to_dict(cfg))
     rng = spawn_rngs(np.random.SeedSequence([int(cfg.seed), STREAM_ENTROPY]), STREAMS)
     t_all = t = time.perf_counter()
@@ -139,12 +150,10 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
             ("digits", lambda: _digits_vae(cfg, rng["init_digits"]),
              cfg.digits_epochs, cfg.digits_batch, cfg.digits_lr))):
         t, path = time.perf_counter(), os.path.join(out_dir, f"vae_{dom}.npz")
-        if reuse and os.path.isfile(path):
-            vaes[dom] = make()
-            vaes[dom].load_weights(path)
+        vaes[dom] = make()
+        if reuse and os.path.isfile(path) and _reload(vaes[dom], path):
             say(f"novelty: reusing {path}")
         else:
-            vaes[dom] = make()
             loss[dom] = _train(vaes[dom], data[dom]["train"], data[dom]["familiar"], fam_labels[dom], epochs, batch,
                                lr, int(seeds[i]), os.path.join(out_dir, f"checkpoint_{dom}.npz"), resume, say, dom)
             vaes[dom].save(path)

@@ -20,7 +20,7 @@ import numpy as np
 
 from refmem._utils import spawn_rngs
 from refmem.config import config_to_dict
-from refmem.experiments.common import versions
+from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.criteria import evaluate
 from refmem.experiments.runner import finish, run_vae
 from refmem.experiments.prototypes import figures, report
@@ -77,7 +77,7 @@ def run(config: PrototypesConfig, out_dir: str, *, vae: Any = None, vae_path: Op
 
     cfg = validate_config(config)
     say = (lambda s: None) if quiet else (say or (lambda s: log("prototypes: " + s)))
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir)
     t_all = time.perf_counter()
     rngs = spawn_rngs(cfg.seed, STREAMS)
     images, labels = digits.load()

@@ -5,6 +5,8 @@ from typing import Tuple
 
 import numpy as np
 
+from refmem._utils import check_real
+
 __all__ = ["check_dy", "check_shape_arg", "check_rate", "check_conv_inputs"]
 
 
@@ -38,13 +40,7 @@ def check_shape_arg(shape, name: str = "input_shape", ndim: int = None) -> Tuple
 
 def check_rate(rate, name: str = "rate") -> float:
     """A probability in [0, 1)."""
-    try:
-        r = float(rate)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {rate!r}") from None
-    if not (0.0 <= r < 1.0):
-        raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
-    return r
+    return check_real(rate, name, 0.0, 1.0, high_open=True)
 
 
 def check_conv_inputs(x, kernel, bias, in_axis: int):

@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 from scipy.special import expit
 
+from refmem._utils import check_real
 from refmem.nn.layers.base import Layer
 from refmem.nn.layers._checks import check_dy, check_shape_arg
 
@@ -38,12 +39,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, shape, alpha: float = 0.3, dtype=np.float32, name: Optional[str] = None):
         super().__init__(shape, dtype, name or "leaky_re_lu")
-        try:
-            self.alpha = float(alpha)
-        except (TypeError, ValueError):
-            raise TypeError(f"alpha must be a real number, got {alpha!r}") from None
-        if not np.isfinite(self.alpha):
-            raise ValueError(f"alpha must be finite, got {alpha!r}")
+        self.alpha = check_real(alpha, "alpha")
         self._slopes = np.array([self.alpha, 1.0], dtype=self.dtype)
         a = self.dtype.type(self.alpha)
         self._fast = (self.dtype.type(1) - a) + a == 1  # slope = [x > 0] (1 - alpha) + alpha is exact

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from refmem._utils import as_rng
+from refmem._utils import as_rng, check_int
 
 __all__ = ["glorot_uniform", "compute_fans"]
 
@@ -13,7 +13,9 @@ __all__ = ["glorot_uniform", "compute_fans"]
 def compute_fans(shape: Sequence[int]):
     """``(fan_in, fan_out)`` as Keras: dense ``(in, out)``; conv ``(kh, kw, ..., a, b)``
     gives ``fan_in = kh*kw*a``, ``fan_out = kh*kw*b``."""
-    shape = tuple(int(s) for s in shape)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) < 2:
+        raise ValueError(f"shape must hold at least two sizes (fan in, fan out), got {shape!r}")
+    shape = tuple(check_int(s, "shape entry", 1) for s in shape)
     if len(shape) == 2:
         return shape[0], shape[1]
     receptive = int(np.prod(shape[:-2]))

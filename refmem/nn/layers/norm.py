@@ -25,6 +25,7 @@ from typing import Optional
 import numpy as np
 
 from refmem.nn.layers.base import Layer
+from refmem._utils import check_positive, check_real
 from refmem.nn.layers._checks import check_dy, check_shape_arg
 
 __all__ = ["BatchNorm"]
@@ -60,11 +61,8 @@ class BatchNorm(Layer):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         self.mode = mode
-        self.momentum, self.eps = float(momentum), float(eps)
-        if not 0.0 <= self.momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        if not (np.isfinite(self.eps) and self.eps > 0):
-            raise ValueError(f"eps must be finite and > 0, got {eps!r}")
+        self.momentum = check_real(momentum, "momentum", 0.0, 1.0)
+        self.eps = check_positive(eps, "eps")
         c = input_shape[-1]
         self._add_param("gamma", np.ones(c, self.dtype))
         self._add_param("beta", np.zeros(c, self.dtype))
@@ -79,6 +77,8 @@ class BatchNorm(Layer):
         x2 = x.reshape(-1, c)
         gamma, beta = self.params["gamma"], self.params["beta"]
         if self.mode == "batch" and train:
+            if x2.shape[0] == 0:
+                raise ValueError("batch statistics need at least one example, got an empty batch")
             mu = x2.mean(axis=0)  # mu = mean over (N, H, W)
             xc = x2 - mu
             var = np.einsum("ij,ij->j", xc, xc) / x2.shape[0]  # biased sigma^2

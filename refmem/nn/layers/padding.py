@@ -15,6 +15,10 @@ __all__ = ["conv_output_length", "same_padding", "conv_transpose_output_length",
            "conv_padding", "normalize_pair", "normalize_padding", "pad_hw"]
 
 
+#: largest kernel size or stride accepted (far beyond any image here; a larger value is a mistake)
+MAX_PAIR = 4096
+
+
 def normalize_pair(value, name: str) -> Tuple[int, int]:
     """Return ``(a, b)`` from an int or a pair of positive ints (kernel size, strides)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -24,8 +28,8 @@ def normalize_pair(value, name: str) -> Tuple[int, int]:
         pair = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be >= 1, got {value!r}")
+    if min(pair) < 1 or max(pair) > MAX_PAIR:
+        raise ValueError(f"{name} must lie in [1, {MAX_PAIR}], got {value!r}"[:200])
     return pair
 
 
