@@ -277,6 +277,25 @@ def _atomic_write(path: Union[str, os.PathLike], write) -> None:
         raise
 
 
+def writable_folder(folder: Union[str, os.PathLike]) -> Optional[OSError]:
+    """Create ``folder`` if needed and check that a file can be written there.
+
+    Returns
+    -------
+    OSError or None
+        None when a file could be created (and removed again), else the error met.
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, ".write-test")
+        with open(probe, "wb"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        return exc
+    return None
+
+
 def remove_temp_files(folder: Union[str, os.PathLike], min_age: float = 0.0, recursive: bool = True) -> list:
     """Delete the temporary files a killed :func:`atomic_write_bytes` left in ``folder``.
 

@@ -28,3 +28,11 @@ def small_shapes3d_vae_path(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("vae") / "small_shapes3d_vae.npz")
     shapes3d_vae(rng=0, widths=(8, 8, 16, 16)).save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def cache_env(tmp_path_factory):
+    """Keep the renderer's and the VAE's on-disk caches inside the module's temporary folder."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REFMEM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield

@@ -18,14 +18,6 @@ ANALYSES = ("e2", "e3", "e4", "e5", "e6", "e7", "e8")
 
 
 @pytest.fixture(scope="module")
-def cache_env(tmp_path_factory):
-    """Keep the renderer's on-disk cache inside the test's temporary folder."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REFMEM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, cache_env):
     """One uninterrupted tiny run through the CLI."""
     out = str(tmp_path_factory.mktemp("tiny"))

@@ -12,13 +12,6 @@ from refmem.neocortex import load_vae, mnist_vae
 
 
 @pytest.fixture(scope="module")
-def cache_env(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REFMEM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture(scope="module")
 def trained_and_given(tmp_path_factory, cache_env):
     """A tiny run that trains its VAE, and a second tiny run given that VAE with ``--vae``."""
     trained = str(tmp_path_factory.mktemp("trained"))

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 
 from refmem._errors import UsageError, one_line, warn
 from refmem.datasets._cache import ENV_VAR
+from refmem._utils import writable_folder
 
 __all__ = ["trained_vae", "vae_cache_dir"]
 
@@ -88,13 +89,8 @@ def trained_vae(preset: str = "quick", seed: int = 0, vae_path: Optional[str] = 
             say(f"using the consolidated VAE in {path}")
             return vae, {"source": f"consolidation '{preset}' seed {seed} (cached)", "path": path,
                          "trained": False, "train_s": 0.0}
-    try:
-        os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write-test")
-        with open(probe, "wb"):
-            pass
-        os.remove(probe)
-    except OSError as exc:
+    exc = writable_folder(folder)
+    if exc is not None:
         warn(f"cannot write to the cache ({one_line(exc)}); training the VAE without caching it "
              f"(set {ENV_VAR} to a writable folder to keep it)")
         with tempfile.TemporaryDirectory(prefix="refmem-vae-") as tmp:

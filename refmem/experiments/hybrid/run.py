@@ -23,7 +23,7 @@ import numpy as np
 
 from refmem._errors import one_line, warn
 from refmem._resume import remove_checkpoint_npz
-from refmem._utils import load_json, remove_temp_files, save_json, spawn_rngs
+from refmem._utils import load_json, remove_temp_files, save_json, spawn_rngs, writable_folder
 from refmem.analysis.decoding import probe_split
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
@@ -138,13 +138,8 @@ def _load_stages(paths: Dict, hist_path: str) -> Optional[Dict]:
 
 def _writable_stage_dir(folder: str) -> Optional[str]:
     """``folder`` created, or None (with a warning) when the cache cannot be written."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write-test")
-        with open(probe, "wb"):
-            pass
-        os.remove(probe)
-    except OSError as exc:
+    exc = writable_folder(folder)
+    if exc is not None:
         warn(f"cannot write to the cache ({one_line(exc)}); training the stage VAEs without caching them")
         return None
     return folder
