@@ -120,15 +120,19 @@ def _outcome(load, path):
 @given(kind=st.sampled_from(["truncate", "flip", "random", "empty"]), pos=st.integers(0, 10 ** 6),
        mask=st.integers(1, 255), junk=st.binary(min_size=0, max_size=600))
 def test_damaged_file(name, kind, pos, mask, junk, tmp_path_factory):
+    if name == "keras_h5":
+        pytest.importorskip("h5py")
     fname, make, load = LOADERS[name]
     path = str(tmp_path_factory.mktemp(name) / fname)
     make(path)
     good = open(path, "rb").read()
+    bad = _damage(good, kind, pos, mask, junk)
     with open(path, "wb") as fh:
-        fh.write(_damage(good, kind, pos, mask, junk))
+        fh.write(bad)
     outcome, detail = _outcome(load, path)
     assert outcome in ("ok", "clean"), detail
-    if kind in ("truncate", "empty", "random") and name != "digits":
+    harmless = bad.strip() == good.strip()  # e.g. a text file cut after its content, before the newline
+    if kind in ("truncate", "empty", "random") and name != "digits" and not harmless:
         assert outcome == "clean", f"{name}: damage ({kind}) went unnoticed"
 
 
