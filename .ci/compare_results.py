@@ -6,8 +6,9 @@ The two runs must give the same effects and the same numbers up to floating-poin
 
 * every effect's id and PASS/FAIL result, every boolean, string and list length: identical;
 * every number ``a``, ``b``: ``|a - b| <= ATOL + RTOL * max(|a|, |b|)`` (NaN equals NaN);
-* skipped: ``timings``, ``epoch_seconds`` (wall-clock), ``versions`` (what differs on
-  purpose) and each effect's ``this_run`` text (a rounded rendering of numbers compared
+* skipped: ``timings``, ``epoch_seconds`` (wall-clock), ``peak_rss_bytes`` and
+  ``peak_rss_bytes_after`` (memory used, which depends on the libraries' builds), ``versions``
+  (what differs on purpose) and each effect's ``this_run`` text (a rounded rendering of numbers compared
   elsewhere in the file).
 
 Before comparing, the check is shown to catch a difference: a copy of A with one number moved
@@ -21,7 +22,7 @@ import sys
 
 RTOL = 1e-5
 ATOL = 1e-8
-SKIP_KEYS = {"timings", "epoch_seconds", "versions"}
+SKIP_KEYS = {"timings", "epoch_seconds", "peak_rss_bytes", "peak_rss_bytes_after", "versions"}
 SKIP_EFFECT_KEYS = {"this_run"}
 
 
