@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "as_rng",
+    "portable_path",
     "spawn_rngs",
     "check_array",
     "check_float_array",
@@ -244,6 +245,36 @@ def _writer_running(pid: int) -> bool:
     except OSError:  # exists, owned by someone else
         return True
     return True
+
+
+def portable_path(path: Union[str, os.PathLike, None]) -> Optional[str]:
+    """``path`` as results record it: a path in the user's home folder is written ``~/...``.
+
+    Results and reports name the files a run used (a cached VAE, staged weights) without
+    naming the machine's user, so records from different machines compare cleanly;
+    ``os.path.expanduser`` turns the recorded path back into the file. Other paths, and
+    None, are returned as given.
+
+    Examples
+    --------
+    >>> import os
+    >>> portable_path(os.path.join(os.path.expanduser("~"), ".cache", "x.npz")) == os.path.join("~", ".cache", "x.npz")
+    True
+    >>> portable_path("runs/vae.npz"), portable_path(None)
+    ('runs/vae.npz', None)
+    """
+    if path is None:
+        return None
+    p = os.fspath(path)
+    if not isinstance(p, str):
+        raise TypeError(f"path must be a str or os.PathLike of str, got {type(path).__name__}")
+    home = os.path.expanduser("~")
+    if not os.path.isabs(p) or home in ("", "~", os.sep) or not os.path.isabs(home):
+        return p
+    home = home.rstrip(os.sep)
+    if p == home or p.startswith(home + os.sep):
+        return "~" + p[len(home):]
+    return p
 
 
 def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> None:

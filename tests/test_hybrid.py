@@ -43,7 +43,7 @@ def test_tiny_run_caches_stages(tmp_path, monkeypatch):
     assert set(res["table"]) == {"untrained", "epoch 1", "epoch 2"}
     assert set(res["table"]["epoch 2"]) == {"0.25", "0.5", "0.75"}
     assert os.path.isfile(os.path.join(out, "examples.png"))
-    stages = sorted(os.listdir(res["stage_dir"]))
+    stages = sorted(os.listdir(os.path.expanduser(res["stage_dir"])))
     assert {"stage_0.npz", "stage_1.npz", "stage_2.npz", "history.json"} <= set(stages)
     from refmem.experiments.hybrid.run import run
     again = run(CONFIGS["tiny"], str(tmp_path / "run2"), quiet=True, preset="tiny")   # reuses the stages

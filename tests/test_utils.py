@@ -233,3 +233,20 @@ def test_read_png_rejects_corruption(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="CRC"):
         imageio.read_png(path)
+
+
+def test_portable_path_writes_the_home_folder_as_tilde(monkeypatch, tmp_path):
+    from refmem._utils import portable_path
+
+    home = tmp_path / "home" / "someone"
+    monkeypatch.setenv("HOME", str(home))
+    inside = home / ".cache" / "refmem" / "vae.npz"
+    assert portable_path(inside) == os.path.join("~", ".cache", "refmem", "vae.npz")
+    assert os.path.expanduser(portable_path(inside)) == str(inside)
+    assert portable_path(str(home)) == "~"
+    # a sibling folder whose name merely starts like the home folder is not inside it
+    assert portable_path(str(home) + "2/x") == str(home) + "2/x"
+    assert portable_path("relative/x.npz") == "relative/x.npz"
+    assert portable_path(None) is None
+    with pytest.raises(TypeError, match="path"):
+        portable_path(b"/bytes/path")

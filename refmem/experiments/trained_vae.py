@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 from refmem._errors import UsageError, one_line, warn
 from refmem.datasets._cache import ENV_VAR
-from refmem._utils import writable_folder
+from refmem._utils import portable_path, writable_folder
 
 __all__ = ["trained_vae", "vae_cache_dir"]
 
@@ -72,7 +72,7 @@ def trained_vae(preset: str = "quick", seed: int = 0, vae_path: Optional[str] = 
     if vae_path is not None:
         if not os.path.isfile(vae_path):
             raise UsageError(f"--vae {vae_path!r}: no such file")
-        return load_vae(vae_path), {"source": f"loaded from {vae_path}", "path": os.fspath(vae_path),
+        return load_vae(vae_path), {"source": f"loaded from {vae_path}", "path": portable_path(vae_path),
                                     "trained": False, "train_s": 0.0}
     from refmem.experiments.consolidation import CONFIGS
 
@@ -87,7 +87,7 @@ def trained_vae(preset: str = "quick", seed: int = 0, vae_path: Optional[str] = 
             warn(f"the cached VAE is damaged ({exc}); running its consolidation again")
         else:
             say(f"using the consolidated VAE in {path}")
-            return vae, {"source": f"consolidation '{preset}' seed {seed} (cached)", "path": path,
+            return vae, {"source": f"consolidation '{preset}' seed {seed} (cached)", "path": portable_path(path),
                          "trained": False, "train_s": 0.0}
     exc = writable_folder(folder)
     if exc is not None:
@@ -115,5 +115,5 @@ def _train(preset: str, seed: int, folder: str, say: Callable[[str], None], quie
         run(cfg, folder, resume=False, quiet=quiet, preset=preset)
     dt = time.perf_counter() - t0
     path = os.path.join(folder, "vae.npz")
-    return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (trained now)", "path": path,
+    return load_vae(path), {"source": f"consolidation '{preset}' seed {seed} (trained now)", "path": portable_path(path),
                             "trained": True, "train_s": dt}

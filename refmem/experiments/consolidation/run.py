@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, Optional
 import numpy as np
 
 from refmem._memory import peak_rss_bytes
-from refmem._utils import load_json, save_json, spawn_rngs
+from refmem._utils import load_json, portable_path, save_json, spawn_rngs
 from refmem.progress import format_seconds, log as _print
 from refmem.experiments.consolidation import figures as figs
 from refmem.experiments.consolidation.analyses import interpolation, latent_structure, recall_noisy
@@ -100,7 +100,7 @@ def _given_vae(vae: Any, vae_path: Optional[str]):
         if not os.path.isfile(vae_path):
             raise UsageError(f"--vae {os.fspath(vae_path)!r}: no such file")
         vae = load_vae(vae_path)
-        info = {"source": f"loaded from {os.fspath(vae_path)}", "path": os.fspath(vae_path)}
+        info = {"source": f"loaded from {os.fspath(vae_path)}", "path": portable_path(vae_path)}
     else:
         info = {"source": "given in memory", "path": None}
     if tuple(vae.input_shape) != IMAGE_SHAPE:

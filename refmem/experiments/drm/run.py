@@ -21,7 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from refmem import bow_vae, load_vae
-from refmem._utils import load_json, save_json
+from refmem._utils import load_json, portable_path, save_json
 from refmem.config import config_to_dict
 from refmem._errors import UsageError, one_line, warn
 from refmem.experiments.common import prepare_out_dir, versions
@@ -239,7 +239,7 @@ def run(config: DRMConfig, out_dir: str, *, preset: str = "custom", corpus_file:
     results = {
         "experiment": "drm", "preset": preset, "config": config_to_dict(cfg),
         "corpus": {"source": source, "file": corpus_file, **stats},
-        "vae": {"path": vae_path, "history": hist},
+        "vae": {"path": portable_path(vae_path), "history": hist},
         "full_lists": full, "curve": curve, "measures": ms,
         "controls": {n: {"measures": controls[n], "curve": control_curves[n], **control_info.get(n, {})}
                      for n in controls},

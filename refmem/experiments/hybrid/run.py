@@ -23,7 +23,7 @@ import numpy as np
 
 from refmem._errors import one_line, warn
 from refmem._resume import remove_checkpoint_npz
-from refmem._utils import load_json, remove_temp_files, save_json, spawn_rngs, writable_folder
+from refmem._utils import load_json, portable_path, remove_temp_files, save_json, spawn_rngs, writable_folder
 from refmem.analysis.decoding import probe_split
 from refmem.analysis.metrics import per_image_error
 from refmem.config import config_to_dict
@@ -201,7 +201,7 @@ def run(config: HybridConfig, out_dir: str, *, quiet: bool = False, preset: str 
     rows = evaluate(criteria_for(cfg.min_advantage), m, controls)
     hist = staged["history"]
     res = {"experiment": "hybrid", "preset": preset, "config": config_to_dict(cfg), "versions": versions(),
-           "stage_dir": folder, "table": table, "stages": [names[e] for e in cfg.stages],
+           "stage_dir": portable_path(folder), "table": table, "stages": [names[e] for e in cfg.stages],
            "fractions": [f"{f:g}" for f in cfg.fractions],
            "consolidation": {k: hist.get(k) for k in ("loss", "recon_loss", "heldout_recon", "decoding_accuracy")},
            "measures": m, "controls": controls}
