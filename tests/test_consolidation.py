@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from refmem._utils import load_npz
+from refmem.datasets import shapes3d
 from refmem.experiments.consolidation import CONFIGS, main, run
 from refmem.systems.consolidation import RunInterrupted
 from refmem.imageio import read_png
@@ -37,7 +38,8 @@ def test_outputs_exist_and_are_well_formed(tiny_run):
         assert key in res, key
     for key in ANALYSES:
         assert isinstance(res[key], dict) and "arrays" not in res[key]
-    assert set(res["versions"]) == {"python", "numpy", "scipy", "refmem", "blas_threads"}
+    assert set(res["versions"]) == {"python", "numpy", "scipy", "refmem", "shapes3d_renderer", "blas_threads"}
+    assert res["versions"]["shapes3d_renderer"] in shapes3d.RENDERER_VERSIONS
     assert {"render", "replay", "training", "e2", "e8", "total"} <= set(res["timings"])
     cfg = CONFIGS["tiny"]
     n_ep = res["epochs_trained"]

@@ -23,6 +23,10 @@ GOLDEN = {
         "ss2": "d9502561437542b6b6b9bad48a2cd009ee88c7fc29b459163720670c801c7ec1",
         "32px": "1795ecf359f4b468139a56f055d95b0d552b2e9aa50b3cb18e9cd89dd6d8e52c",
         "sample": "0e8c44b5af5eed07138aee0029f8ef6756e0b64285f0ae6496d97ddcb3ab7d3a"},
+    3: {"ss1": "160645d2cdeb069fd3861d6d8bae1483c8a6770b19f32f5548fd915e184c284b",
+        "ss2": "f9625472ce16c2aaa638d475342707ec106b174be151b91dc89ede1481fc7818",
+        "32px": "61712c77dbb574ad07e571a0b5ab9277143ba5c2723e4bcacacc275a733e7c53",
+        "sample": "4a068c1868eea8bddcfdc3f911bdf07942a5361bd5d3e2ed562611614881da80"},
 }
 
 
@@ -125,7 +129,11 @@ def test_object_grows_with_scale(version, shape):
     for ori in (0, 7, 14):
         labs = np.stack([scene(scale=k, shape=shape, orientation=ori) for k in range(8)])
         area = object_mask(s3.render(labs, version=version)).sum(axis=(1, 2))
-        assert np.all(np.diff(area) >= 10), (version, shape, ori, area)
+        assert np.all(np.diff(area) > 0), (version, shape, ori, area)
+        # the image area scales as r^2, r = radius_per_scale (1 + scale_range (scale - 1))
+        g = GEOMETRIES[version]
+        r = 1.0 + g.scale_range * (s3.FACTOR_VALUES[3][[0, -1]] - 1.0)
+        assert area[-1] / area[0] == pytest.approx((r[1] / r[0]) ** 2, rel=0.2), (version, shape, ori, area)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -150,11 +158,12 @@ def test_shapes_keep_their_meaning(version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_shadow_falls_right_back(version):
-    img = s3.render(scene(orientation=7), version=version)[0]
-    floor = (img[..., 0] > 0.05) & (img[..., 1] < 0.05) & (img[..., 2] < 0.05)  # red floor
-    dark = floor & (img[..., 0] < 0.4)
-    ys, xs = np.nonzero(dark)
-    assert xs.size > 30 and np.mean(xs) > 34 and np.mean(ys) < 58
+    for ori in (0, 7, 14):  # the cube hides part of its shadow, more at some orientations
+        img = s3.render(scene(orientation=ori), version=version)[0]
+        floor = (img[..., 0] > 0.05) & (img[..., 1] < 0.05) & (img[..., 2] < 0.05)  # red floor
+        dark = floor & (img[..., 0] < 0.4)
+        ys, xs = np.nonzero(dark)
+        assert xs.size > 20 and np.mean(xs) > 34 and np.mean(ys) < 58, (version, ori, xs.size)
 
 
 def test_consolidated_vae_cache_follows_the_default_renderer(tmp_path, monkeypatch):

@@ -54,7 +54,7 @@ N_IMAGES = int(np.prod(FACTOR_SIZES))  # 480,000
 #: the renderer version that ``render``/``sample`` use by default (every experiment renders with it);
 #: the versions' parameters are in :data:`refmem.datasets._geometry.GEOMETRIES`, and a changed look is a
 #: new version there (the version is part of every cache key)
-RENDERER_VERSION = 1
+RENDERER_VERSION = 3
 #: the available renderer versions
 RENDERER_VERSIONS = tuple(sorted(GEOMETRIES))
 SKY_RGB = (153 / 255, 226 / 255, 249 / 255)

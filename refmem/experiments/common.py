@@ -150,11 +150,14 @@ def format_timings(timings: Mapping[str, float]) -> str:
 
 
 def versions() -> Dict[str, object]:
-    """Versions of Python, NumPy, SciPy and refmem, and the BLAS thread count
-    (:func:`refmem._resume.blas_threads`: float32 results depend on it in the last digits)."""
+    """Versions of Python, NumPy, SciPy and refmem, the default Shapes3D renderer version
+    (:data:`refmem.datasets.shapes3d.RENDERER_VERSION`: the scenes depend on it) and the BLAS
+    thread count (:func:`refmem._resume.blas_threads`: float32 results depend on it in the last
+    digits)."""
     import scipy
 
     from refmem import __version__
+    from refmem.datasets.shapes3d import RENDERER_VERSION
 
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "refmem": __version__, "blas_threads": blas_threads()}
+            "refmem": __version__, "shapes3d_renderer": RENDERER_VERSION, "blas_threads": blas_threads()}
