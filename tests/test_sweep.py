@@ -269,3 +269,16 @@ def test_dask_unreachable_scheduler(tmp_path, capsys):
                     registry=REG)
     err = capsys.readouterr().err.strip()
     assert rc == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "\n" not in err
+
+
+def test_sweep_records_paths_relative_to_its_folder(tmp_path):
+    out = tmp_path / "sweep"
+    assert sweep_main(["null", "--config", "tiny", "--seeds", "0-1", "--workers", "1", "--out", str(out), "--quiet"],
+                      registry=REG) == 0
+    for name in ("summary.json", "sweep.json"):
+        rec = json.loads((out / name).read_text())
+        assert str(out) in rec.pop("command")  # the command line as typed
+        assert str(tmp_path) not in json.dumps(rec), name
+    runs = json.loads((out / "summary.json").read_text())["runs"]
+    assert {r["out"] for r in runs} == {"null-tiny-seed0", "null-tiny-seed1"}
+    assert all(os.path.isfile(out / r["log"]) for r in runs)

@@ -93,7 +93,7 @@ def main(argv: Optional[List[str]] = None, registry: Optional[Mapping[str, str]]
     ``registry`` (experiment name -> module) defaults to :data:`refmem.cli.EXPERIMENTS`.
     """
     from refmem.sweep.execute import ExecutorError, available_cores, execute, open_executor
-    from refmem.sweep.report import group_label
+    from refmem.sweep.report import group_label, relative_paths
 
     argv = list(sys.argv[1:] if argv is None else argv)
     p = build_parser()
@@ -147,7 +147,8 @@ def main(argv: Optional[List[str]] = None, registry: Optional[Mapping[str, str]]
         return 0
 
     def status_file(oc) -> None:
-        save_json(os.path.join(out, "sweep.json"), {**info, "outcomes": oc})
+        save_json(os.path.join(out, "sweep.json"),
+                  {**info, "outcomes": {k: relative_paths(v, out) for k, v in oc.items()}})
 
     try:
         with open_executor(executor, workers, threads, a.scheduler, a.timeout) as (ex, desc, n_workers):

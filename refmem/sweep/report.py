@@ -163,6 +163,26 @@ def _runs_table(runs: Sequence[Mapping[str, Any]], out_dir: str) -> str:
     return head + "\n".join(body) + "\n"
 
 
+def relative_paths(record: Mapping[str, Any], out_dir: str, keys=("log", "out")) -> Dict[str, Any]:
+    """``record`` with its paths under ``out_dir`` written relative to it (the sweep folder
+    then reads the same wherever it is moved or copied); other values unchanged.
+
+    Examples
+    --------
+    >>> relative_paths({"log": "/s/run-a/run.log", "out": "/s/run-a", "seconds": 3.0}, "/s")
+    {'log': 'run-a/run.log', 'out': 'run-a', 'seconds': 3.0}
+    """
+    base = os.path.abspath(out_dir)
+    out = dict(record)
+    for k in keys:
+        v = out.get(k)
+        if isinstance(v, str) and v and os.path.isabs(v):
+            rel = os.path.relpath(v, base)
+            if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+                out[k] = rel
+    return out
+
+
 def write_summary(out_dir: str, info: Mapping[str, Any], runs: Sequence[Mapping[str, Any]],
                   groups: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Write ``summary.json``, ``summary.md`` and ``figures/*.png`` into ``out_dir``; return the summary.
@@ -181,7 +201,8 @@ def write_summary(out_dir: str, info: Mapping[str, Any], runs: Sequence[Mapping[
             figures.append(rel)
     weak = [(g, c) for g in groups for c in g["criteria"] if c["status"] in ("fragile", "fails")]
     counts = {s: sum(r["status"] == s for r in runs) for s in ("done", "skipped", "failed")}
-    summary = {**info, "counts": counts, "robust_rate": ROBUST_RATE, "runs": list(runs), "groups": list(groups),
+    summary = {**info, "counts": counts, "robust_rate": ROBUST_RATE,
+               "runs": [relative_paths(r, out_dir) for r in runs], "groups": list(groups),
                "figures": figures,
                "fragile": [{"group": group_label(g), "id": c["id"], "n_passed": c["n_passed"], "n": c["n"],
                             "status": c["status"]} for g, c in weak]}
