@@ -183,3 +183,17 @@ def test_consolidated_vae_cache_follows_the_default_renderer(tmp_path, monkeypat
     for v in VERSIONS[1:]:
         monkeypatch.setattr(s3, "RENDERER_VERSION", v)
         assert vae_cache_dir("tiny", 0) != v1
+
+
+def test_hybrid_stage_cache_follows_the_default_renderer(tmp_path, monkeypatch):
+    """Staged hybrid VAEs trained on one renderer version's scenes are never reused for another's."""
+    from refmem.experiments.hybrid import CONFIGS
+    from refmem.experiments.hybrid.run import stage_dir
+
+    monkeypatch.setenv("REFMEM_CACHE_DIR", str(tmp_path))
+    folders = set()
+    for v in VERSIONS:
+        monkeypatch.setattr(s3, "RENDERER_VERSION", v)
+        folders.add(stage_dir(CONFIGS["tiny"], "tiny"))
+        assert stage_dir(CONFIGS["tiny"], "tiny") in folders  # stable for one version
+    assert len(folders) == len(VERSIONS)
