@@ -282,3 +282,16 @@ def test_sweep_records_paths_relative_to_its_folder(tmp_path):
     runs = json.loads((out / "summary.json").read_text())["runs"]
     assert {r["out"] for r in runs} == {"null-tiny-seed0", "null-tiny-seed1"}
     assert all(os.path.isfile(out / r["log"]) for r in runs)
+
+
+def test_the_summary_gives_finished_runs_their_recorded_time(tmp_path):
+    argv = ["null", "--config", "tiny", "--seeds", "0-1", "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    assert sweep_main(argv, registry=REG) == 0
+    first = {r["name"]: r["seconds"] for r in json.loads((tmp_path / "summary.json").read_text())["runs"]}
+    assert sweep_main(argv, registry=REG) == 0  # every run finished before: skipped
+    runs = json.loads((tmp_path / "summary.json").read_text())["runs"]
+    assert [r["status"] for r in runs] == ["skipped", "skipped"]
+    for r in runs:
+        recorded = json.loads((tmp_path / r["out"] / "results.json").read_text())["timings"]["total_s"]
+        assert r["seconds"] == pytest.approx(recorded) and 0 <= r["seconds"] <= first[r["name"]]
+    assert "| - |" not in (tmp_path / "summary.md").read_text()

@@ -66,6 +66,18 @@ def _machine() -> str:
     return f"{platform.node()}, {available_cores()} cores, Python {platform.python_version()}"
 
 
+def _recorded_seconds(res: Mapping) -> Optional[float]:
+    """The wall time a finished run recorded in its ``results.json`` (``timings.total`` or
+    ``timings.total_s``), or None."""
+    t = res.get("timings")
+    if isinstance(t, Mapping):
+        for key in ("total", "total_s"):
+            v = t.get(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+                return float(v)
+    return None
+
+
 def _summarise(runs, outcomes: Mapping[str, Dict], out: str, info: Dict) -> Dict:
     from refmem.sweep.aggregate import aggregate
     from refmem.sweep.plan import finished_results
@@ -80,6 +92,8 @@ def _summarise(runs, outcomes: Mapping[str, Dict], out: str, info: Dict) -> Dict
         if res is not None and o["status"] in ("done", "skipped") and o.get("total") is None:
             crit = res.get("criteria", res.get("effects")) or []
             o.update(passed=sum(c.get("passed") is True for c in crit), total=len(crit))
+        if res is not None and o["status"] == "skipped" and o.get("seconds") is None:
+            o["seconds"] = _recorded_seconds(res)  # the time the finished run recorded
         rows.append(o)
         if res is not None and r.role == "requested":
             members.append(({"experiment": r.experiment, "preset": r.preset, "overrides": list(r.overrides),
