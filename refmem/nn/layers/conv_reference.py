@@ -76,22 +76,12 @@ def conv2d_transpose_naive(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.
     sh, sw = normalize_pair(strides, "strides")
     padding = normalize_padding(padding)
     check_conv_inputs(x, kernel, bias, 3)
-    n, h, w, c = x.shape
-    kh, kw, f, _ = kernel.shape
+    _, h, w, _ = x.shape
+    kh, kw = kernel.shape[0], kernel.shape[1]
     ho = conv_transpose_output_length(h, kh, sh, padding)
     wo = conv_transpose_output_length(w, kw, sw, padding)
     top, left = conv_padding(ho, kh, sh, padding)[0], conv_padding(wo, kw, sw, padding)[0]
-    y = np.zeros((n, ho, wo, f), dtype=np.result_type(x, kernel))
-    for i in range(h):
-        for j in range(w):
-            for a in range(kh):
-                for b in range(kw):
-                    r, q = i * sh + a - top, j * sw + b - left  # output pixel hit by tap (a, b)
-                    if 0 <= r < ho and 0 <= q < wo:  # outside = cropped
-                        y[:, r, q, :] += x[:, i, j, :] @ kernel[a, b].T  # W[a, b] x[i, j]
-    if bias is not None:
-        y += bias
-    return y
+    return conv_transpose_naive(x, kernel, (sh, sw), (top, left), (ho, wo), bias)  # origin = leading padding
 
 
 def conv_transpose_naive(x: np.ndarray, kernel: np.ndarray, strides, origin, out_hw,
