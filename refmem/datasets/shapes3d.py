@@ -40,7 +40,7 @@ from refmem.datasets._geometry import GEOMETRIES
 
 __all__ = ["FACTOR_NAMES", "FACTOR_SIZES", "FACTOR_VALUES", "SHAPE_NAMES", "SHAPE", "N_IMAGES",
            "RENDERER_VERSION", "RENDERER_VERSIONS", "SKY_RGB", "factors_to_index", "index_to_factors", "values_to_factors",
-           "hue_rgb", "render", "sample", "load_h5", "demo_grid"]
+           "hue_rgb", "render", "renderer_key", "sample", "load_h5", "demo_grid"]
 
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
 FACTOR_SIZES = (10, 10, 10, 8, 4, 15)
@@ -201,6 +201,13 @@ class _GeometryMemo:
 
 
 _MEMO = _GeometryMemo()
+
+
+def renderer_key() -> dict:
+    """What a cache key of data rendered with the default renderer adds for the version:
+    ``{}`` for version 1 (so caches made before versions existed keep their names), else
+    ``{"renderer_version": RENDERER_VERSION}``."""
+    return {} if RENDERER_VERSION == 1 else {"renderer_version": RENDERER_VERSION}
 
 
 def _check_version(version) -> int:

@@ -33,13 +33,11 @@ def vae_cache_dir(preset: str, seed: int) -> str:
     renderer reuses a stale VAE.
     """
     from refmem.datasets._cache import cache_dir
-    from refmem.datasets.shapes3d import RENDERER_VERSION
+    from refmem.datasets.shapes3d import renderer_key
     from refmem.experiments.consolidation.config import CONFIGS, config_json
 
     cfg = dataclasses.replace(CONFIGS[preset], seed=int(seed))
-    data = config_json(cfg)
-    if RENDERER_VERSION != 1:
-        data = {**data, "renderer_version": RENDERER_VERSION}
+    data = {**config_json(cfg), **renderer_key()}
     key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
     return cache_dir(os.path.join("vae", f"consolidation-{preset}-seed{int(seed)}-{key}"))
 

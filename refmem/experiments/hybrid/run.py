@@ -55,12 +55,10 @@ def stage_dir(cfg: HybridConfig, preset: str = "custom") -> str:
     default renderer version (left out for version 1, so its folders keep their names), so
     VAEs trained on one renderer's scenes are never reused for another's."""
     from refmem.datasets._cache import cache_dir
-    from refmem.datasets.shapes3d import RENDERER_VERSION
+    from refmem.datasets.shapes3d import renderer_key
 
     d = config_to_dict(cfg)
-    data = {k: d[k] for k in TRAINING_FIELDS}
-    if RENDERER_VERSION != 1:
-        data["renderer_version"] = RENDERER_VERSION
+    data = {**{k: d[k] for k in TRAINING_FIELDS}, **renderer_key()}
     key = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
     return cache_dir(os.path.join("vae", f"hybrid-{preset}-seed{cfg.seed}-{key}"))
 

@@ -37,7 +37,7 @@ Two exact ways to compute it:
 
 :func:`conv_transpose` picks between them; the loop references are
 :func:`refmem.nn.layers.conv_reference.conv2d_naive` (its adjoint) and
-:func:`~refmem.nn.layers.conv_reference.conv2d_transpose_naive`.
+:func:`~refmem.nn.layers.conv_reference.conv_transpose_naive`.
 """
 from __future__ import annotations
 
