@@ -154,6 +154,45 @@ def test_registered_in_refmem_cli(capsys):
     assert "quick" in out and "paper" in out and "tiny" in out
 
 
+def test_rejudge_keeps_the_numbers_and_judges_again(tiny_run, tmp_path, capsys):
+    import shutil
+
+    out = str(tmp_path / "run")
+    shutil.copytree(tiny_run, out)
+    before = _load(out)
+    assert main(["--rejudge", "--out", out, "--quiet"]) == 0
+    assert "changed from the run's own verdicts: none" in capsys.readouterr().out
+    same = _load(out)
+    assert same["effects"] == before["effects"]
+    assert {k: v for k, v in same.items() if k not in ("effects", "rejudged")} == \
+        {k: v for k, v in before.items() if k != "effects"}
+    # a number that moves E4b across its threshold changes that verdict, and only that one
+    res = _load(out)
+    e4b_passed = {r["id"]: r["result"] for r in before["effects"]}["E4b"] == "PASS"
+    res["e4"]["knn_agreement_pixels"] = res["e4"]["knn_agreement_mu"] - (0.0 if e4b_passed else 0.5)
+    with open(os.path.join(out, "results.json"), "w") as fh:
+        json.dump(res, fh)
+    assert main(["--rejudge", "--out", out, "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "changed from the run's own verdicts: E4b" in text
+    after = _load(out)
+    changed = [r["id"] for r, b in zip(after["effects"], before["effects"]) if r["result"] != b["result"]]
+    assert changed == ["E4b"]
+    assert after["rejudged"]["results_as_run"] == {r["id"]: r["result"] for r in before["effects"]}
+    assert "judged again" in open(os.path.join(out, "report.md")).read()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rejudge"], "needs --out"),
+    (["--rejudge", "--seed", "1", "--out", "x"], "not --seed"),
+    (["--rejudge", "--out", "no_such_folder"], "no results.json"),
+])
+def test_rejudge_bad_use(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_quick_config_shows_the_effects(tmp_path):
     """The quick config shows consolidation (loss falls >= 3x, accuracy rises

@@ -169,3 +169,29 @@ def test_missing_analysis_gives_no_measure():
     m = measures({"e3": _e3()})
     assert set(m) == {k for k, (a, _) in MEASURES.items() if a == "e3"}
     assert measures({"e8": {"min_gap_small_n": float("nan")}}) == {"e8_min_gap_small_n": None}
+
+
+def _shapes3d_like(seed):
+    """(200, 8, 8, 1) scenes where shape is one weak factor among stronger ones (as in Shapes3D:
+    the pixels' mean silhouette by shape is negative), their shape labels and a generator."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(4), 50)
+    shape, nuisance = 0.4 * rng.normal(size=(4, 64)), 2.5 * rng.normal(size=(10, 64))
+    x = shape[labels] + nuisance[rng.integers(0, 10, 200)] + rng.normal(size=(200, 64))
+    return x.reshape(200, 8, 8, 1), labels, shape, rng
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_e4_rejects_random_features_that_the_zero_rules_let_through(seed):
+    """An encoder that reweights each pixel at random (like an untrained one: no knowledge of shape)
+    is about as good as the pixels, sometimes a little better by chance; E4b and E4c reject it in
+    every seed, and accept a code in which shape dominates."""
+    images, labels, shape, rng = _shapes3d_like(seed)
+    weights = rng.uniform(0.6, 1.4, 64)
+    random_features = StandIn(enc=lambda x: x.reshape(len(x), -1) * weights)
+    shape_code = StandIn(enc=lambda x: 4.0 * shape[labels] + 0.5 * x.reshape(len(x), -1))
+    e4 = latent_structure(shape_code, images, labels, 5, untrained_vae=random_features)
+    assert e4["silhouette_pixels"] < 0
+    r = {row["id"]: row for row in evaluate(CRITERIA, measures({"e4": e4}), control_measures({"e4": e4}))}
+    for cid in ("E4b", "E4c"):
+        assert r[cid]["passed"] is True and r[cid]["control_passed"] is False, r[cid]

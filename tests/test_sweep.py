@@ -295,3 +295,31 @@ def test_the_summary_gives_finished_runs_their_recorded_time(tmp_path):
         recorded = json.loads((tmp_path / r["out"] / "results.json").read_text())["timings"]["total_s"]
         assert r["seconds"] == pytest.approx(recorded) and 0 <= r["seconds"] <= first[r["name"]]
     assert "| - |" not in (tmp_path / "summary.md").read_text()
+
+
+def test_report_only_keeps_the_sweep_and_reads_verdicts_afresh(tmp_path):
+    argv = ["null", "--config", "tiny", "--seeds", "0-1", "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    assert sweep_main(argv, registry=REG) == 0
+    first = json.loads((tmp_path / "summary.json").read_text())
+    path = tmp_path / "null-tiny-seed1" / "results.json"  # the run judged again: its one criterion fails now
+    res = json.loads(path.read_text())
+    res["criteria"][0]["passed"] = False
+    path.write_text(json.dumps(res))
+    assert sweep_main(argv + ["--report-only"], registry=REG) == 0
+    again = json.loads((tmp_path / "summary.json").read_text())
+    for key in ("command", "executor", "started", "wall_s"):
+        assert again[key] == first[key], key
+    assert again["rebuilt"]["command"].endswith("--report-only")
+    assert [(r["status"], r["seconds"]) for r in again["runs"]] == [(r["status"], r["seconds"]) for r in first["runs"]]
+    assert [r["passed"] for r in first["runs"]] == [1, 1] and [r["passed"] for r in again["runs"]] == [1, 0]
+    assert "summary rebuilt from the runs' results" in (tmp_path / "summary.md").read_text()
+
+
+def test_report_only_without_an_earlier_summary(tmp_path):
+    argv = ["null", "--config", "tiny", "--seeds", "0", "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    assert sweep_main(argv, registry=REG) == 0
+    os.remove(tmp_path / "summary.json")
+    assert sweep_main(argv + ["--report-only"], registry=REG) == 0
+    rec = json.loads((tmp_path / "summary.json").read_text())
+    assert rec["executor"] == "none (report only)" and "rebuilt" not in rec
+    assert rec["runs"][0]["status"] == "skipped" and rec["runs"][0]["passed"] == 1

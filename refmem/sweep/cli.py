@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Dict, List, Mapping, Optional
 
-from refmem._utils import save_json
+from refmem._utils import load_json, save_json
 from refmem.sweep.plan import SweepError, parse_presets, parse_seeds, plan, run_state
 
 __all__ = ["main", "DESCRIPTION", "build_parser"]
@@ -101,6 +101,35 @@ def _summarise(runs, outcomes: Mapping[str, Dict], out: str, info: Dict) -> Dict
     return write_summary(out, info, rows, aggregate(members))
 
 
+def _report_only_inputs(runs, states: Mapping[str, str], out: str, info: Dict) -> tuple:
+    """The sweep description and run outcomes of a summary rebuilt from finished runs.
+
+    An earlier ``summary.json`` in ``out`` keeps its description of the sweep (command,
+    executor, start, wall time) and each finished run's status and time; the verdicts
+    (``passed``/``total``) are always read afresh from the runs' results.
+    """
+    now = {"command": info["command"], "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    try:
+        before = load_json(os.path.join(out, "summary.json"))
+    except (OSError, ValueError):
+        before = {}
+    before = before if isinstance(before, dict) else {}
+    if before.get("command"):
+        info = {**info, **{k: before[k] for k in ("command", "executor", "started", "wall_s", "machine")
+                           if k in before}, "rebuilt": now}
+    else:
+        info = {**info, "executor": "none (report only)", "wall_s": 0.0}
+    recorded = {o.get("name"): o for o in before.get("runs", []) if isinstance(o, dict)}
+    outcomes = {}
+    for r in runs:
+        o = recorded.get(r.name) if states[r.name] == "finished" else None
+        if o is None or o.get("status") not in ("done", "skipped"):
+            o = {"name": r.name, "status": "skipped" if states[r.name] == "finished" else "not run",
+                 "seconds": None, "log": ""}
+        outcomes[r.name] = {k: v for k, v in o.items() if k not in ("passed", "total")}
+    return info, outcomes
+
+
 def main(argv: Optional[List[str]] = None, registry: Optional[Mapping[str, str]] = None) -> int:
     """Entry point of ``refmem sweep``; returns the exit status (see the module docstring).
 
@@ -154,9 +183,8 @@ def main(argv: Optional[List[str]] = None, registry: Optional[Mapping[str, str]]
     t0 = time.perf_counter()
     outcomes: Dict[str, Dict] = {}
     if a.report_only:
-        info.update(executor="none (report only)", wall_s=0.0)
-        summary = _summarise(runs, {r.name: {"name": r.name, "status": "skipped" if states[r.name] == "finished"
-                                             else "not run", "seconds": None, "log": ""} for r in runs}, out, info)
+        info, outcomes = _report_only_inputs(runs, states, out, info)
+        _summarise(runs, outcomes, out, info)
         say(f"wrote {os.path.join(out, 'summary.md')}")
         return 0
 

@@ -212,6 +212,8 @@ def write_summary(out_dir: str, info: Mapping[str, Any], runs: Sequence[Mapping[
           f"- executor: {info.get('executor', '?')}; machine: {info.get('machine', '?')}",
           f"- runs: {len(runs)} ({counts['done']} run now, {counts['skipped']} finished before, "
           f"{counts['failed']} failed); wall time {format_seconds(info.get('wall_s', float('nan')))}",
+          *([f"- summary rebuilt from the runs' results by `{info['rebuilt']['command']}` at "
+             f"{info['rebuilt']['at']}"] if info.get("rebuilt") else []),
           f"- an effect is **fragile** when it passes in fewer than {ROBUST_RATE:.0%} of the seeds "
           f"(**fails**: in none); \"control passes\" counts the seeds in which the criterion's negative "
           f"control passed it (it must not)\n",

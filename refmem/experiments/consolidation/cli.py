@@ -4,6 +4,7 @@
 
     refmem run consolidation [--config quick|paper|tiny] [--seed S] [--out DIR]
                              [--set key=value ...] [--vae FILE] [--resume] [--quiet]
+    refmem run consolidation --rejudge --out DIR
 
 Without ``--out`` the run folder is ``runs/consolidation-<config>-seed<S>`` (relative to
 the current directory). ``--resume`` continues an interrupted run in that folder (an
@@ -12,6 +13,9 @@ given it reuses the folder's ``config.json``.
 ``--vae FILE`` analyses a saved Shapes3D VAE (for instance the paper's released weights
 converted with ``refmem convert keras``) instead of training one: replay (E1) and the
 analyses E2, E4-E8 run; E3, which judges the training curve, is skipped.
+``--rejudge`` judges the finished run in ``--out`` again under the current criteria
+(nothing is re-run: every criterion is a function of ``results.json``) and rewrites its
+``results.json`` verdicts and ``report.md``.
 """
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a saved Shapes3D VAE (.npz) to analyse instead of training one; E3 (the training "
                         "curve) is skipped")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--rejudge", action="store_true",
+                   help="judge the finished run in --out again under the current criteria (nothing is re-run)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--stop-after-epoch", type=int, default=None, help=argparse.SUPPRESS)  # test hook
     return p
@@ -90,6 +96,8 @@ def _main(args) -> int:
     from refmem.experiments.consolidation.run import run
     from refmem.systems.consolidation import RunInterrupted
 
+    if args.rejudge:
+        return _rejudge(args)
     cfg, out, preset = _resolve(args)
     if args.vae is not None and not os.path.isfile(args.vae):
         raise UsageError(f"--vae {args.vae}: no such file")
@@ -112,4 +120,24 @@ def _main(args) -> int:
           f"figures: {out}/ (" + ", ".join(res["figures"]) + ")")
     if res["skipped_figures"]:
         print("skipped (needs matplotlib: pip install 'refmem[plot]'): " + ", ".join(res["skipped_figures"]))
+    return 0
+
+
+def _rejudge(args) -> int:
+    from refmem.experiments.consolidation.run import rejudge
+
+    given = [f for f, v in (("--config", args.config), ("--seed", args.seed), ("--set", args.overrides),
+                            ("--vae", args.vae), ("--resume", args.resume)) if v]
+    if given:
+        raise UsageError(f"--rejudge takes only --out (and --quiet), not {', '.join(given)}")
+    if args.out is None:
+        raise UsageError("--rejudge needs --out DIR, the folder of a finished run")
+    res = rejudge(args.out)
+    rows = res["effects"]
+    changed = [r["id"] for r in rows if res["rejudged"]["results_as_run"].get(r["id"]) != r["result"]]
+    if not args.quiet:
+        print(format_table(rows))
+    n_pass = sum(r["result"] == "PASS" for r in rows)
+    print(f"{args.out}: {n_pass}/{len(rows)} paper effects pass under the current criteria; changed from the "
+          f"run's own verdicts: {', '.join(changed) if changed else 'none'}")
     return 0

@@ -57,7 +57,7 @@ MEASURES: Dict[str, Tuple[str, Callable[[Mapping], float]]] = {
     "e3_final_minus_epoch1": ("e3", lambda a: a["accuracy_final"] - a["accuracy_after_epoch1"]),
     "e4_knn_mu": ("e4", lambda a: a["knn_agreement_mu"]),
     "e4_knn_mu_minus_pixels": ("e4", lambda a: a["knn_agreement_mu"] - a["knn_agreement_pixels"]),
-    "e4_silhouette_mu_minus_pixels": ("e4", lambda a: a["silhouette_mu"] - a["silhouette_pixels"]),
+    "e4_silhouette_mu_above_pixels_and_zero": ("e4", lambda a: a["silhouette_mu"] - max(a["silhouette_pixels"], 0.0)),
     "e5_decoded_over_blend": ("e5", lambda a: a["decoded_distance"] / a["blend_distance"]),
     "e5_steps_distinct": ("e5", lambda a: a["fraction_steps_distinct"]),
     "e5_span": ("e5", lambda a: a["span"]),
@@ -95,10 +95,10 @@ TABLE = [
      "0.832 > 0.269"),
     ("E4a", "latent space clusters by shape", "e4_knn_mu > 0.6", "untrained",
      "clusters by shape (t-SNE); 5-NN agreement > 0.6"),
-    ("E4b", "mu clusters by shape better than pixels", "e4_knn_mu_minus_pixels > 0", "untrained",
+    ("E4b", "mu clusters by shape better than pixels", "e4_knn_mu_minus_pixels >= 0.05", "untrained",
      "clusters by shape (qualitative)"),
-    ("E4c", "silhouette by shape higher in mu than in pixels", "e4_silhouette_mu_minus_pixels > 0", "untrained",
-     "silhouette(mu) > silhouette(pixels)"),
+    ("E4c", "mu clusters by shape (silhouette > 0) and more than pixels",
+     "e4_silhouette_mu_above_pixels_and_zero > 0", "untrained", "silhouette(mu) > silhouette(pixels)"),
     ("E5a", "interpolated scenes are realistic", "e5_decoded_over_blend < 1", "identity",
      "smooth, realistic intermediate scenes (qualitative)"),
     ("E5b", "intermediate scenes differ from each other", "e5_steps_distinct >= 0.9", "constant",
@@ -138,6 +138,11 @@ NOTES = {
     "E3a": "training recon loss, first / last epoch; the untrained control is the model before training at every "
            "epoch (a flat curve).",
     "E3b": "a constant curve has no trend: rho 0.",
+    "E4b": "5-NN agreement(mu) - agreement(pixels); the untrained encoder's random features differ from pixels "
+           "by -0.03 to +0.02 (SD 0.017 over seeds and presets), so the margin is 0.05, not 0.",
+    "E4c": "silhouette(mu) - max(silhouette(pixels), 0): mu must cluster by shape at all (mean silhouette > 0) "
+           "and more than pixels do; pixel silhouettes are slightly negative, so mu > pixels alone is met by "
+           "features without clusters.",
     "E5a": "MAE to the nearest real scene, decoded intermediates / pixel blends (interior steps).",
     "E5b": "fraction of adjacent steps whose decoded images differ (MAE > 0.001).",
     "E5c": "MAE(decoded t=0, decoded t=1) / MAE(A, B).",

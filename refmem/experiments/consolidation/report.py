@@ -70,6 +70,13 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
                  f"{', stopped early' if res['stopped_early'] else ''}); {cfg['n_heldout']} held-out scenes; "
                  f"probe fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.")
     used = [c for c in criteria(cfg) if c.id not in skipped]
+    if res.get("rejudged"):
+        as_run = res["rejudged"]["results_as_run"]
+        changed = [f"{r['id']} ({as_run[r['id']]} -> {r['result']})" for r in rows
+                   if r["id"] in as_run and as_run[r["id"]] != r["result"]]
+        setup += (f" The verdicts below were judged again, without re-running anything, under the criteria of "
+                  f"refmem {res['rejudged']['versions']['refmem']}; changed from the run's own: "
+                  f"{', '.join(changed) if changed else 'none'}.")
     lines = [f"# Consolidation run: config `{res['preset']}`, seed {cfg['seed']}", "", setup,
              (f"Wall time {format_seconds(res['timings']['total'])} in the process that finished the run, "
               f"which resumed an interrupted one: its {len(res['epoch_seconds'])} training epochs took "

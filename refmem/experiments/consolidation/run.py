@@ -47,7 +47,7 @@ from refmem.experiments.consolidation.report import write_report, write_results
 from refmem.experiments.criteria import evaluate
 from refmem.systems.consolidation import measure_heldout, train
 
-__all__ = ["run", "FILES", "ENCODER_LAYERS", "GIVEN_VAE_SKIPS"]
+__all__ = ["run", "judge", "rejudge", "FILES", "ENCODER_LAYERS", "GIVEN_VAE_SKIPS"]
 
 #: files written into the run folder
 FILES = {"config": "config.json", "results": "results.json", "report": "report.md", "model": "vae.npz",
@@ -318,8 +318,69 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
     res["peak_rss_bytes"] = peak["figures"]  # this process's peak resident memory (ru_maxrss)
     res["peak_rss_bytes_after"] = peak  # the peak so far after each stage: where it was reached
     res["factor_names"] = list(FACTOR_NAMES)
-    used = [c for c in criteria(cfg) if c.id not in res.get("skipped_criteria", ())]
-    res["effects"] = evaluate(used, measures(res), control_measures(res))
+    res["effects"] = judge(res)
     write_results(path["results"], res)
     write_report(path["report"], res, res["effects"])
+    return res
+
+
+def judge(res: Dict) -> list:
+    """The effects table of a run's results under the current criteria.
+
+    Every consolidation criterion is a function of the numbers in ``results.json`` (the
+    measures of :mod:`.criteria` read the analyses' dicts, the controls included), so a
+    finished run can be judged again without running anything.
+
+    Parameters
+    ----------
+    res : dict
+        A run's results (``config``, ``replay``, ``e2`` ... ``e8``; ``skipped_criteria``
+        for a given VAE).
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`refmem.experiments.criteria.evaluate`.
+    """
+    used = [c for c in criteria(res["config"]) if c.id not in res.get("skipped_criteria", ())]
+    return evaluate(used, measures(res), control_measures(res))
+
+
+def rejudge(out_dir: str) -> Dict:
+    """Judge a finished run again under the current criteria; rewrite its results and report.
+
+    Only the verdicts change: ``results.json`` keeps every measured number and gains
+    ``rejudged`` (the versions that judged it, and the verdicts of the run itself by id);
+    ``report.md`` is written afresh from it.
+
+    Parameters
+    ----------
+    out_dir : str
+        The folder of a finished consolidation run (it holds ``results.json``).
+
+    Returns
+    -------
+    dict
+        The updated results.
+
+    Raises
+    ------
+    UsageError
+        If the folder holds no finished consolidation run.
+    """
+    path = os.path.join(out_dir, FILES["results"])
+    if not os.path.isfile(path):
+        raise UsageError(f"{out_dir}: no results.json (rejudging needs a finished run)")
+    try:
+        res = load_json(path)
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a readable results file ({exc})") from None
+    if not isinstance(res, dict) or res.get("experiment") != "consolidation" or "effects" not in res:
+        raise UsageError(f"{path}: not the results of a finished consolidation run")
+    before = {r["id"]: r["result"] for r in res["effects"]}
+    res["effects"] = judge(res)
+    as_run = res.get("rejudged", {}).get("results_as_run", before)
+    res["rejudged"] = {"versions": versions(), "results_as_run": as_run}
+    write_results(path, res)
+    write_report(os.path.join(out_dir, FILES["report"]), res, res["effects"])
     return res
