@@ -62,6 +62,7 @@ def test_outputs_exist_and_are_well_formed(tiny_run):
     report = open(os.path.join(out, "report.md")).read()
     assert "| E3a |" in report and "| E8a |" in report and "## Per epoch" in report
     assert "control's value" in report and "`untrained`" in report
+    assert len(res["e7"]["diagnostics"]["latent_sd"]) == cfg.latent_dim and "Imagination diagnostic (E7)" in report
     # peak resident memory, and the stage by which it was reached
     assert res["peak_rss_bytes"] > 0 and set(res["peak_rss_bytes_after"]) >= {"replay", "training", "e8"}
     assert res["peak_rss_bytes"] == max(res["peak_rss_bytes_after"].values())

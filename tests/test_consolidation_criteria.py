@@ -195,3 +195,20 @@ def test_e4_rejects_random_features_that_the_zero_rules_let_through(seed):
     r = {row["id"]: row for row in evaluate(CRITERIA, measures({"e4": e4}), control_measures({"e4": e4}))}
     for cid in ("E4b", "E4c"):
         assert r[cid]["passed"] is True and r[cid]["control_passed"] is False, r[cid]
+
+
+def test_e7_diagnostic_holds_unused_latent_dimensions_at_their_mean():
+    """A VAE that leaves one latent dimension unused (held-out mu barely varies there): the
+    probe's scaler blows that dimension up in prior samples, and the as-run ranking is no
+    better than chance; with the unused dimension held at its mean the ranking works."""
+    rng = np.random.default_rng(5)
+    labels = np.tile(np.arange(4), 40)
+    centers = 2.0 * np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]])
+    mu = np.c_[centers[labels] + rng.normal(0, 0.5, (160, 2)), rng.normal(0, 0.01, 160)]
+    ignores_z3 = StandIn(enc=lambda x: np.c_[x[:, 0, :, 0], np.zeros(len(x))], dec=lambda z: z[:, None, :2, None])
+    e7 = imagination(ignores_z3, mu, labels, n_samples=400, top=10, rng=1, probe_kind="svc")
+    d = e7["diagnostics"]
+    assert d["inactive_dims"] == [2] and d["latent_sd"][2] < 0.1 < min(d["latent_sd"][:2])
+    assert e7["min_fraction_requested"] < 0.8
+    assert d["inactive_held_at_mean"]["min_fraction_requested"] == 1.0
+    assert "inactive_held_at_mean" not in _e7()["diagnostics"]  # every dimension used: nothing to hold

@@ -5,6 +5,16 @@ scenes; ``n_samples`` latents ``z ~ N(0, I)`` are ranked by the probe's probabil
 each class; the top ones are decoded
 ("imagined" scenes), re-encoded and re-classified by the same probe. The imagined scenes
 should show the requested shape and differ from one another.
+
+A diagnostic goes with it. The probe standardises its inputs with the mean and SD of
+the held-out latent means; a latent dimension the VAE does not use (its posterior stays
+the prior: held-out ``mu`` barely varies, SD < :data:`INACTIVE_SD`) has a tiny SD, so in
+a prior sample that dimension is scaled up many times over, dominates the RBF kernel's
+distances and buries the dimensions that code shape: the ranking then says little about
+the shape the sample decodes to. The analysis therefore also ranks and scores the same
+prior samples with the unused dimensions held at their held-out mean (the decoder
+ignores them, so the decoded scenes show the same kind of content), reported under
+``diagnostics``; the criteria judge the as-run procedure only.
 """
 from __future__ import annotations
 
@@ -16,7 +26,10 @@ from scipy.stats import binomtest
 from refmem._utils import as_rng, check_array
 from refmem.neocortex.recall import decode, encode_mu
 
-__all__ = ["mean_pairwise_mae", "imagination"]
+__all__ = ["mean_pairwise_mae", "imagination", "INACTIVE_SD"]
+
+#: held-out ``mu`` SD below which a latent dimension counts as unused (E7 diagnostic)
+INACTIVE_SD = 0.1
 
 
 def mean_pairwise_mae(images: np.ndarray) -> float:
@@ -111,11 +124,21 @@ def imagination(vae, heldout_mu: np.ndarray, heldout_labels: np.ndarray, n_sampl
                 "reference_diversity_by_class": ref_by_class,
                 "min_diversity_vs_reference": float(min(ratio)) if ratio else float("nan")}
 
-    grids = [decode(vae, z[np.argsort(-proba[:, k], kind="stable")[:top]].astype(vae.dtype))
-             for k in range(len(classes))]
+    def ranked(samples, p):
+        return [decode(vae, samples[np.argsort(-p[:, k], kind="stable")[:top]].astype(vae.dtype))
+                for k in range(len(classes))]
+
+    grids = ranked(z, proba)
     out = {"n_samples": int(n_samples), "top": int(top), **numbers(grids)}
     unranked = decode(vae, z[:top].astype(vae.dtype))  # prior samples in the order drawn
     out["controls"] = {"unranked": numbers([unranked] * len(classes)),
                        "constant": numbers([np.broadcast_to(g[:1], g.shape) for g in grids])}
+    sd = np.std(heldout_mu, axis=0, dtype=np.float64)
+    inactive = np.flatnonzero(sd < INACTIVE_SD)
+    out["diagnostics"] = {"latent_sd": [float(v) for v in sd], "inactive_dims": [int(i) for i in inactive]}
+    if len(inactive):
+        z_held = z.copy()
+        z_held[:, inactive] = np.mean(heldout_mu, axis=0, dtype=np.float64)[inactive]
+        out["diagnostics"]["inactive_held_at_mean"] = numbers(ranked(z_held, probe.predict_proba(z_held)))
     out["arrays"] = {"samples": np.stack(grids), "classes": np.asarray(classes)}
     return out

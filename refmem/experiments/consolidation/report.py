@@ -51,6 +51,27 @@ def _memory_lines(res: Dict) -> List[str]:
     return lines
 
 
+def _e7_lines(res: Dict) -> List[str]:
+    """The E7 diagnostic: unused latent dimensions, and E7 with them held at their mean."""
+    d = (res.get("e7") or {}).get("diagnostics")
+    if not d:
+        return []
+    sd = d["latent_sd"]
+    lines = ["", "## Imagination diagnostic (E7)", "",
+             f"Held-out μ SD per latent dimension: {min(sd):.3f} to {max(sd):.3f}; "
+             f"{len(d['inactive_dims'])} of {len(sd)} dimension(s) unused (SD < 0.1: "
+             f"{', '.join(map(str, d['inactive_dims'])) or 'none'})."]
+    held = d.get("inactive_held_at_mean")
+    if held:
+        frac = lambda f: ", ".join(f"{k}: {_f(v, 2)}" for k, v in f.items())  # noqa: E731
+        lines += ["", "The probe standardises by the held-out μ's SD, so in prior samples the unused "
+                  "dimensions are scaled up many times and dominate its RBF kernel. Top samples re-classified "
+                  f"as requested, by class, as run: {frac(res['e7']['fraction_requested_by_class'])}; with the "
+                  f"unused dimensions held at their held-out mean: {frac(held['fraction_requested_by_class'])} "
+                  "(not a criterion)."]
+    return lines
+
+
 def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
     """Write ``report.md``: setup, the effects table with controls, per-epoch numbers, timings and figures."""
     cfg = res["config"]
@@ -107,6 +128,7 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
                          f"{_f(h['heldout_recon'][e], 2)} | {_f(h['decoding_accuracy'][e])} | "
                          f"{_f(h['epoch_seconds'][e], 1)} |")
         lines.append(f"| after last | | | | {_f(h['heldout_recon'][-1], 2)} | {_f(h['decoding_accuracy'][-1])} | |")
+    lines += _e7_lines(res)
     lines += ["", "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in res["timings"].items()]
     lines += _memory_lines(res)
