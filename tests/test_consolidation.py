@@ -110,6 +110,29 @@ def test_resume_is_bit_identical(tiny_run, tmp_path, cache_env):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def test_within_epoch_measurements_leave_training_unchanged(tiny_run, tmp_path, cache_env):
+    """Measuring after every step of both tiny epochs (with an interruption between them)
+    trains the same weights; the measurement after an epoch's last step is the next
+    epoch-start measurement."""
+    cfg = dataclasses.replace(CONFIGS["tiny"], within_epoch_every=1, within_epoch_epochs=2)
+    out = str(tmp_path / "within")
+    with pytest.raises(RunInterrupted):
+        run(cfg, out, quiet=True, preset="tiny", stop_after_epoch=1)
+    res = run(cfg, out, quiet=True, preset="tiny", resume=True)
+    ref = _load(tiny_run)
+    for k in ARRAY_KEYS:
+        assert res[k] == ref[k], k
+    a, b = load_npz(os.path.join(tiny_run, "vae.npz")), load_npz(os.path.join(out, "vae.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    w = res["within_epoch"]
+    steps = w["steps_per_epoch"]
+    assert steps == 2 and w["epoch"] == [0, 0, 1, 1] and w["step"] == [1, 2, 1, 2]
+    assert w["decoding_accuracy"][1] == res["decoding_accuracy"][1] and w["heldout_recon"][3] == res["heldout_recon"][2]
+    assert "### Within the first epochs" in open(os.path.join(out, "report.md")).read()
+    assert "within_epoch" not in ref
+
+
 def test_resume_with_other_config_is_refused(tiny_run, cache_env):
     cfg = dataclasses.replace(CONFIGS["tiny"], seed=1)
     with pytest.raises(ValueError, match="cannot resume"):
@@ -133,6 +156,7 @@ def test_cli_interrupt_then_resume_uses_saved_config(tmp_path, cache_env, capsys
     (["--set", "epochs"], "key=value"),
     (["--set", "n_memories=0"], "positive integer"),
     (["--set", "probe_train=1000"], "must not exceed n_heldout"),
+    (["--set", "within_epoch_every=-1"], "non-negative integer"),
 ])
 def test_cli_bad_values(argv, message, tmp_path, capsys):
     assert main(["--config", "tiny", "--out", str(tmp_path / "x")] + argv) == 2

@@ -32,11 +32,14 @@ from refmem.analysis.metrics import recon_error
 from refmem.analysis.decoding import decoding_accuracy
 
 __all__ = ["RunInterrupted", "measure_heldout", "train", "save_checkpoint",
-           "load_checkpoint", "HISTORY_KEYS"]
+           "load_checkpoint", "HISTORY_KEYS", "WITHIN_EPOCH_KEYS"]
 
 #: per-epoch lists in the history (the first three per training epoch; the last two at
 #: every epoch start and after the last epoch)
 HISTORY_KEYS = ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds")
+
+#: history lists of the optional measurements within the first epochs (one entry per measurement)
+WITHIN_EPOCH_KEYS = ("within_epoch", "within_step", "within_heldout_recon", "within_decoding_accuracy")
 
 
 class RunInterrupted(RuntimeError):
@@ -68,7 +71,7 @@ def measure_heldout(vae, heldout: np.ndarray, labels: np.ndarray, fit_idx: np.nd
 
 
 def _empty_history() -> Dict[str, object]:
-    h: Dict[str, object] = {k: [] for k in HISTORY_KEYS}
+    h: Dict[str, object] = {k: [] for k in HISTORY_KEYS + WITHIN_EPOCH_KEYS}
     h.update(epochs_done=0, stopped_early=False, done=False, best_loss=float("inf"), wait=0)
     return h
 
@@ -83,7 +86,7 @@ def save_checkpoint(path: str, vae, optimizer, history: Dict[str, object]) -> No
     """
     arrays = {f"state.{k}": v for k, v in vae.get_state().items()}
     arrays.update({f"adam.{k}": v for k, v in optimizer.state_dict().items()})
-    arrays.update({f"history.{k}": np.asarray(history[k], dtype=np.float64) for k in HISTORY_KEYS})
+    arrays.update({f"history.{k}": np.asarray(history[k], dtype=np.float64) for k in HISTORY_KEYS + WITHIN_EPOCH_KEYS})
     arrays["meta"] = np.array([history["epochs_done"], history["wait"], history["stopped_early"],
                                history["done"]], dtype=np.int64)
     arrays["best_loss"] = np.array(history["best_loss"], dtype=np.float64)
@@ -111,6 +114,8 @@ def _restore(d: dict, vae, optimizer) -> Dict[str, object]:
     h = _empty_history()
     for k in HISTORY_KEYS:
         h[k] = [float(v) for v in np.asarray(d[f"history.{k}"], dtype=np.float64).ravel()]
+    for k in WITHIN_EPOCH_KEYS:  # absent from checkpoints written without them
+        h[k] = [float(v) for v in np.asarray(d.get(f"history.{k}", ()), dtype=np.float64).ravel()]
     epochs_done, wait, stopped, done = (int(v) for v in np.asarray(d["meta"]).ravel())
     if epochs_done < 0 or wait < 0 or len(h["loss"]) != epochs_done:
         raise ValueError(f"inconsistent history ({epochs_done} epochs done, {len(h['loss'])} losses)")
@@ -133,26 +138,35 @@ class _Consolidation(Callback):
     At every epoch start: the held-out measurement (unless the checkpoint already holds
     it). At every epoch end (after early stopping has decided): the epoch's numbers, a
     log line, the final measurement after the last epoch, the checkpoint, and the
-    interruption hook. Within an epoch: a progress bar.
+    interruption hook. Within an epoch: a progress bar, and in the first
+    ``within_epochs`` epochs the same measurement after every ``within_every`` steps.
     """
 
     def __init__(self, history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
-                 log, n_train, epoch_progress):
+                 log, n_train, epoch_progress, within_every=0, within_epochs=0):
         self.h, self.data, self.epochs, self.stopper = history, heldout_data, epochs, stopper
         self.optimizer, self.checkpoint_path, self.stop_after = optimizer, checkpoint_path, stop_after_epoch
         self.log, self.n_train, self.epoch_progress = log, n_train, epoch_progress
         self.first_epoch, self.t_run = history["epochs_done"], time.perf_counter()
-        self.bar, self.t0 = None, 0.0
+        self.bar, self.t0, self.epoch = None, 0.0, 0
+        self.within_every, self.within_epochs = within_every, within_epochs
 
     def on_epoch_begin(self, epoch, logs, vae):
         if len(self.h["decoding_accuracy"]) == epoch:  # start-of-epoch measurement (docs/paper-experiments.md, 1.9)
             _append_measure(self.h, vae, self.data)
+        self.epoch = epoch
         self.bar = Progress(f"epoch {epoch + 1}", total=self.n_train,
                             enabled=None if self.epoch_progress else False).__enter__()
         self.t0 = time.perf_counter()
 
     def on_batch_end(self, batch, logs, vae):
         self.bar.update(logs["size"])
+        if self.within_every and self.epoch < self.within_epochs and (batch + 1) % self.within_every == 0:
+            m = measure_heldout(vae, *self.data)  # inference mode only: training is unchanged by it
+            for k, v in (("within_epoch", self.epoch), ("within_step", batch + 1),
+                         ("within_heldout_recon", m["heldout_recon"]),
+                         ("within_decoding_accuracy", m["decoding_accuracy"])):
+                self.h[k].append(float(v))
 
     def on_epoch_end(self, epoch, logs, vae):
         self.bar.__exit__(None, None, None)
@@ -184,7 +198,8 @@ class _Consolidation(Callback):
 def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: int, batch_size: int,
           patience: int, batch_seed: int, checkpoint_path: Optional[str] = None, resume: bool = False,
           stop_after_epoch: Optional[int] = None, log: Optional[Callable[[str], None]] = None,
-          epoch_progress: bool = False, callbacks=()) -> Dict[str, object]:
+          epoch_progress: bool = False, callbacks=(), within_every: int = 0,
+          within_epochs: int = 0) -> Dict[str, object]:
     """Train ``vae`` on ``x_train`` with per-epoch measurement, early stopping and checkpoints.
 
     The loop is :func:`refmem.neocortex.training.fit` (``epoch_seed=batch_seed``,
@@ -221,6 +236,11 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
         More :func:`~refmem.neocortex.training.fit` callbacks (e.g.
         :class:`~refmem.neocortex.training.Snapshots` for stages), run before the loop's
         own bookkeeping, so an epoch's checkpoint is written only after they have run.
+    within_every, within_epochs : int
+        Also measure (as at epoch starts) after every ``within_every`` training steps of
+        the first ``within_epochs`` epochs (0: never). The measurement runs the VAE in
+        inference mode and fits its own probe, so the training is the same with or
+        without it.
 
     Returns
     -------
@@ -228,10 +248,14 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
         Lists ``loss``, ``recon_loss``, ``kl``, ``epoch_seconds`` (one per epoch trained),
         ``heldout_recon``, ``decoding_accuracy`` (epoch starts and after the last epoch:
         one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``
-        (the lowest epoch loss so far; ``inf`` before the first epoch, as Keras starts it).
+        (the lowest epoch loss so far; ``inf`` before the first epoch, as Keras starts it);
+        the within-epoch measurements in ``within_epoch`` (0-based epoch), ``within_step``
+        (steps done in that epoch), ``within_heldout_recon`` and
+        ``within_decoding_accuracy``.
     """
     epochs, batch_size = check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1)
     patience, batch_seed = check_int(patience, "patience", 0), check_int(batch_seed, "batch_seed")
+    within_every, within_epochs = check_int(within_every, "within_every", 0), check_int(within_epochs, "within_epochs", 0)
     log = log or (lambda s: None)
     history = None
     if checkpoint_path and resume:
@@ -252,7 +276,7 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
     stopper = EarlyStopping(patience)  # Keras EarlyStopping(monitor="loss", min_delta=0), no restore
     stopper.best, stopper.wait = history["best_loss"], history["wait"]
     book = _Consolidation(history, heldout_data, epochs, stopper, optimizer, checkpoint_path, stop_after_epoch,
-                          log, len(x_train), epoch_progress)
+                          log, len(x_train), epoch_progress, within_every, within_epochs)
     fit(vae, x_train, epochs, batch_size=batch_size, optimizer=optimizer, callbacks=[*callbacks, book],
         initial_epoch=history["epochs_done"], epoch_seed=batch_seed, early_stopping=stopper)
     return history

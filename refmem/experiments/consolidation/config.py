@@ -71,6 +71,10 @@ class ConsolidationConfig:
     heldout_recon_n : int or None
         Held-out scenes (the first ones) on which the per-epoch reconstruction error is
         measured; ``None`` = all.
+    within_epoch_every, within_epoch_epochs : int
+        Also take the epoch-start measurement after every ``within_epoch_every`` training
+        steps of the first ``within_epoch_epochs`` epochs (0 = never, the default): the
+        course of early consolidation at a finer resolution. It does not change the training.
     min_final_accuracy, min_accuracy_spearman, min_loss_ratio
         Thresholds of the E3 criteria (:func:`refmem.experiments.consolidation.criteria.criteria`).
     e2_n, e2_fraction
@@ -113,6 +117,8 @@ class ConsolidationConfig:
     probe_train: int = 200
     probe_test: int = 300
     heldout_recon_n: Optional[int] = 200
+    within_epoch_every: int = 0
+    within_epoch_epochs: int = 2
     # thresholds of the E3 criteria (criteria.criteria(cfg))
     min_loss_ratio: float = 3.0
     min_final_accuracy: float = 0.6
@@ -161,6 +167,10 @@ def validate_config(cfg: ConsolidationConfig) -> ConsolidationConfig:
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    for name in ("within_epoch_every", "within_epoch_epochs"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
     if cfg.n_replay is not None and cfg.n_replay < 1:
         raise ValueError(f"n_replay must be a positive integer or null, got {cfg.n_replay!r}")
     if cfg.heldout_recon_n is not None and cfg.heldout_recon_n < 1:

@@ -64,8 +64,12 @@ def imagination_grid(path: str, samples: np.ndarray) -> str:
     return os.path.basename(path)
 
 
-def training_curves(path: str, history: Dict, plt) -> str:
-    """The paper's twin-axis plot: loss per epoch, accuracy at epoch starts (docs/paper-experiments.md, E3)."""
+def training_curves(path: str, history: Dict, within: Optional[Dict], plt) -> str:
+    """The paper's twin-axis plot: loss per epoch, accuracy at epoch starts (docs/paper-experiments.md, E3).
+
+    ``within`` (the run's ``within_epoch`` results, or None) adds the measurements taken
+    within the first epochs, at fractional epochs (epoch start + steps / steps per epoch).
+    """
     loss = np.asarray(history["recon_loss"])
     acc = np.asarray(history["decoding_accuracy"])
     held = np.asarray(history["heldout_recon"])
@@ -77,6 +81,11 @@ def training_curves(path: str, history: Dict, plt) -> str:
     ax.set_ylabel("reconstruction error", color="tab:blue")
     ax2 = ax.twinx()
     ax2.plot(np.arange(1, len(acc) + 1), acc, "^-", color="tab:red", label="shape decoding accuracy (epoch start)")
+    if within:
+        x = 1 + np.asarray(within["epoch"]) + np.asarray(within["step"]) / within["steps_per_epoch"]
+        ax.plot(x, within["heldout_recon"], ".", color="tab:cyan", ms=3)
+        ax2.plot(x, within["decoding_accuracy"], ".", color="tab:red", ms=4,
+                 label="shape decoding accuracy (within epoch)")
     ax2.axhline(0.25, color="tab:red", lw=0.8, ls=":")
     ax2.set_ylabel("decoding accuracy", color="tab:red")
     ax2.set_ylim(0, 1)
@@ -137,7 +146,7 @@ def write_figures(out_dir: str, history: Optional[Dict], analyses: Dict, shape_n
             written.append(fn(p(name), *args, plt))
 
     if history is not None:
-        plot("training_curves.png", training_curves, history)
+        plot("training_curves.png", training_curves, history, analyses.get("within_epoch"))
     if "e2" in analyses:
         a = analyses["e2"]["arrays"]
         written.append(recalls(p("recalls.png"), a["clean"], a["noisy"], a["recall"]))

@@ -51,6 +51,25 @@ def _memory_lines(res: Dict) -> List[str]:
     return lines
 
 
+def _within_lines(res: Dict) -> List[str]:
+    """The measurements within the first epochs (``within_epoch_every`` > 0), next to the epoch starts."""
+    w = res.get("within_epoch")
+    if not w:
+        return []
+    lines = ["", "### Within the first epochs", "",
+             f"Measured every {res['config']['within_epoch_every']} steps ({w['steps_per_epoch']} steps per epoch) "
+             "as at epoch starts; the training is the same as without these measurements.", "",
+             "| epoch | step | held-out recon | decoding acc |", "|---|---|---|---|"]
+    rows = [(e, 0, res["heldout_recon"][e], res["decoding_accuracy"][e]) for e in sorted(set(map(int, w["epoch"])))]
+    rows += [(int(e), int(s), r, a) for e, s, r, a in zip(w["epoch"], w["step"], w["heldout_recon"],
+                                                           w["decoding_accuracy"])]
+    last = max(int(e) for e in w["epoch"]) + 1
+    if last < len(res["decoding_accuracy"]):
+        rows.append((last, 0, res["heldout_recon"][last], res["decoding_accuracy"][last]))
+    lines += [f"| {e + 1} | {s} | {_f(r, 2)} | {_f(a)} |" for e, s, r, a in sorted(rows, key=lambda t: t[:2])]
+    return lines
+
+
 def _e7_lines(res: Dict) -> List[str]:
     """The E7 diagnostic: unused latent dimensions, and E7 with them held at their mean."""
     d = (res.get("e7") or {}).get("diagnostics")
@@ -128,6 +147,7 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
                          f"{_f(h['heldout_recon'][e], 2)} | {_f(h['decoding_accuracy'][e])} | "
                          f"{_f(h['epoch_seconds'][e], 1)} |")
         lines.append(f"| after last | | | | {_f(h['heldout_recon'][-1], 2)} | {_f(h['decoding_accuracy'][-1])} | |")
+        lines += _within_lines(res)
     lines += _e7_lines(res)
     lines += ["", "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in res["timings"].items()]

@@ -45,7 +45,7 @@ from refmem._resume import remove_checkpoint_npz
 from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.consolidation.report import write_report, write_results
 from refmem.experiments.criteria import evaluate
-from refmem.systems.consolidation import measure_heldout, train
+from refmem.systems.consolidation import WITHIN_EPOCH_KEYS, measure_heldout, train
 
 __all__ = ["run", "judge", "rejudge", "FILES", "ENCODER_LAYERS", "GIVEN_VAE_SKIPS"]
 
@@ -273,7 +273,8 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         hist = train(vae, opt, x_train, heldout_data,
                      epochs=cfg.epochs, batch_size=cfg.batch_size, patience=cfg.patience, batch_seed=batch_seed,
                      checkpoint_path=path["checkpoint"], resume=resume, stop_after_epoch=stop_after_epoch,
-                     log=say, epoch_progress=bars)
+                     log=say, epoch_progress=bars, within_every=cfg.within_epoch_every,
+                     within_epochs=cfg.within_epoch_epochs)
         vae.save(path["model"])
         timings["training"] = time.perf_counter() - t
         res.update(vae={"source": "trained here", "path": FILES["model"], "trained": True},
@@ -281,6 +282,9 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         for k in ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds"):
             res[k] = list(hist[k])
         res["e3"] = _e3_numbers(hist)
+        if hist["within_step"]:
+            res["within_epoch"] = {"steps_per_epoch": -(-len(x_train) // cfg.batch_size),
+                                   **{k[len("within_"):]: list(hist[k]) for k in WITHIN_EPOCH_KEYS}}
     del x_train  # the analyses read the memories and held-out scenes, not the replays
     peak["measure_vae" if given else "training"] = peak_rss_bytes()
 
