@@ -12,6 +12,7 @@ from typing import Dict, List
 
 from refmem._utils import atomic_write_bytes, save_json
 from refmem.experiments.consolidation.criteria import CONTROLS, control_measures, criteria
+from refmem.experiments.consolidation.imagination import INACTIVE_SD
 from refmem.experiments.criteria import control_summary, count_passed, format_table
 from refmem.progress import format_seconds
 
@@ -78,7 +79,7 @@ def _e7_lines(res: Dict) -> List[str]:
     sd = d["latent_sd"]
     lines = ["", "## Imagination diagnostic (E7)", "",
              f"Held-out μ SD per latent dimension: {min(sd):.3f} to {max(sd):.3f}; "
-             f"{len(d['inactive_dims'])} of {len(sd)} dimension(s) unused (SD < 0.1: "
+             f"{len(d['inactive_dims'])} of {len(sd)} dimension(s) unused (SD < {INACTIVE_SD:g}: "
              f"{', '.join(map(str, d['inactive_dims'])) or 'none'})."]
     held = d.get("inactive_held_at_mean")
     if held:
