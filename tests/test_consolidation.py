@@ -133,6 +133,24 @@ def test_within_epoch_measurements_leave_training_unchanged(tiny_run, tmp_path, 
     assert "within_epoch" not in ref
 
 
+def test_checkpoint_without_within_epoch_history_resumes(tiny_run, tmp_path, cache_env):
+    """A checkpoint written without the within-epoch history lists (as older versions wrote
+    them) resumes to the same weights."""
+    from refmem._utils import save_npz
+
+    out = str(tmp_path / "old")
+    with pytest.raises(RunInterrupted):
+        run(CONFIGS["tiny"], out, quiet=True, preset="tiny", stop_after_epoch=1)
+    path = os.path.join(out, "checkpoint.npz")
+    d = load_npz(path)
+    assert any(k.startswith("history.within_") for k in d)
+    save_npz(path, {k: v for k, v in d.items() if not k.startswith("history.within_")})
+    run(CONFIGS["tiny"], out, quiet=True, preset="tiny", resume=True)
+    a, b = load_npz(os.path.join(tiny_run, "vae.npz")), load_npz(os.path.join(out, "vae.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
 def test_resume_with_other_config_is_refused(tiny_run, cache_env):
     cfg = dataclasses.replace(CONFIGS["tiny"], seed=1)
     with pytest.raises(ValueError, match="cannot resume"):
@@ -157,6 +175,7 @@ def test_cli_interrupt_then_resume_uses_saved_config(tmp_path, cache_env, capsys
     (["--set", "n_memories=0"], "positive integer"),
     (["--set", "probe_train=1000"], "must not exceed n_heldout"),
     (["--set", "within_epoch_every=-1"], "non-negative integer"),
+    (["--set", "within_epoch_every=5", "--set", "within_epoch_epochs=0"], "within_epoch_epochs must be >= 1"),
 ])
 def test_cli_bad_values(argv, message, tmp_path, capsys):
     assert main(["--config", "tiny", "--out", str(tmp_path / "x")] + argv) == 2
@@ -210,6 +229,7 @@ def test_rejudge_keeps_the_numbers_and_judges_again(tiny_run, tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--rejudge"], "needs --out"),
     (["--rejudge", "--seed", "1", "--out", "x"], "not --seed"),
+    (["--rejudge", "--seed", "0", "--out", "x"], "not --seed"),
     (["--rejudge", "--out", "no_such_folder"], "no results.json"),
 ])
 def test_rejudge_bad_use(argv, message, capsys, tmp_path, monkeypatch):

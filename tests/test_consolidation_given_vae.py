@@ -75,3 +75,16 @@ def test_given_vae_bad_inputs(tmp_path, capsys, cache_env):
     assert not os.path.exists(tmp_path / "b" / "replay.npz")  # checked before any work
     with pytest.raises(TypeError, match="vae_path"):
         run(CONFIGS["tiny"], str(tmp_path / "c"), quiet=True, vae_path=3)
+
+
+def test_rejudged_given_vae_run_keeps_e3_skipped(trained_and_given, tmp_path):
+    import shutil
+
+    _, _, given, res = trained_and_given
+    out = str(tmp_path / "given")
+    shutil.copytree(given, out)
+    assert main(["--rejudge", "--out", out, "--quiet"]) == 0
+    with open(os.path.join(out, "results.json")) as fh:
+        again = json.load(fh)
+    assert again["effects"] == res["effects"] and not any(r["id"].startswith("E3") for r in again["effects"])
+    assert "Skipped: E3a, E3b, E3c, E3d" in open(os.path.join(out, "report.md")).read()

@@ -323,3 +323,22 @@ def test_report_only_without_an_earlier_summary(tmp_path):
     rec = json.loads((tmp_path / "summary.json").read_text())
     assert rec["executor"] == "none (report only)" and "rebuilt" not in rec
     assert rec["runs"][0]["status"] == "skipped" and rec["runs"][0]["passed"] == 1
+
+
+@pytest.mark.parametrize("damage", ["not json", '{"command": "x", "runs": null}', '[1, 2]',
+                                    '{"command": "x", "runs": [{"name": ["a"]}, 3]}'])
+def test_report_only_ignores_a_damaged_summary(tmp_path, damage):
+    argv = ["null", "--config", "tiny", "--seeds", "0", "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    assert sweep_main(argv, registry=REG) == 0
+    (tmp_path / "summary.json").write_text(damage)
+    assert sweep_main(argv + ["--report-only"], registry=REG) == 0
+    rec = json.loads((tmp_path / "summary.json").read_text())
+    assert rec["runs"][0]["status"] == "skipped" and rec["runs"][0]["passed"] == 1
+
+
+def test_report_only_of_another_sweep_keeps_nothing_of_it(tmp_path):
+    argv = ["null", "--config", "tiny", "--seeds", "0-1", "--workers", "1", "--out", str(tmp_path), "--quiet"]
+    assert sweep_main(argv, registry=REG) == 0
+    assert sweep_main(argv[:4] + ["0"] + argv[5:] + ["--report-only"], registry=REG) == 0  # seed 0 only
+    rec = json.loads((tmp_path / "summary.json").read_text())
+    assert rec["executor"] == "none (report only)" and "rebuilt" not in rec and len(rec["runs"]) == 1

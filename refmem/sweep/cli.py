@@ -104,9 +104,11 @@ def _summarise(runs, outcomes: Mapping[str, Dict], out: str, info: Dict) -> Dict
 def _report_only_inputs(runs, states: Mapping[str, str], out: str, info: Dict) -> tuple:
     """The sweep description and run outcomes of a summary rebuilt from finished runs.
 
-    An earlier ``summary.json`` in ``out`` keeps its description of the sweep (command,
-    executor, start, wall time) and each finished run's status and time; the verdicts
-    (``passed``/``total``) are always read afresh from the runs' results.
+    An earlier ``summary.json`` in ``out`` of the same sweep (experiments, presets, seeds
+    and overrides) keeps its description of the sweep (command, executor, start, wall
+    time) and each finished run's status and time; the verdicts (``passed``/``total``)
+    are always read afresh from the runs' results. A missing, unreadable or other
+    sweep's summary is ignored.
     """
     now = {"command": info["command"], "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
@@ -114,12 +116,14 @@ def _report_only_inputs(runs, states: Mapping[str, str], out: str, info: Dict) -
     except (OSError, ValueError):
         before = {}
     before = before if isinstance(before, dict) else {}
-    if before.get("command"):
+    same = all(before.get(k) == info.get(k) for k in ("experiments", "presets", "seeds", "overrides"))
+    if same and isinstance(before.get("command"), str):
         info = {**info, **{k: before[k] for k in ("command", "executor", "started", "wall_s", "machine")
                            if k in before}, "rebuilt": now}
     else:
         info = {**info, "executor": "none (report only)", "wall_s": 0.0}
-    recorded = {o.get("name"): o for o in before.get("runs", []) if isinstance(o, dict)}
+    runs_before = before.get("runs") if same and isinstance(before.get("runs"), list) else []
+    recorded = {o["name"]: o for o in runs_before if isinstance(o, dict) and isinstance(o.get("name"), str)}
     outcomes = {}
     for r in runs:
         o = recorded.get(r.name) if states[r.name] == "finished" else None

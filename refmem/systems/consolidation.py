@@ -39,7 +39,7 @@ __all__ = ["RunInterrupted", "measure_heldout", "train", "save_checkpoint",
 HISTORY_KEYS = ("loss", "recon_loss", "kl", "heldout_recon", "decoding_accuracy", "epoch_seconds")
 
 #: history lists of the optional measurements within the first epochs (one entry per measurement)
-WITHIN_EPOCH_KEYS = ("within_epoch", "within_step", "within_heldout_recon", "within_decoding_accuracy")
+WITHIN_EPOCH_KEYS = ("within_epoch_index", "within_step", "within_heldout_recon", "within_decoding_accuracy")
 
 
 class RunInterrupted(RuntimeError):
@@ -148,13 +148,13 @@ class _Consolidation(Callback):
         self.optimizer, self.checkpoint_path, self.stop_after = optimizer, checkpoint_path, stop_after_epoch
         self.log, self.n_train, self.epoch_progress = log, n_train, epoch_progress
         self.first_epoch, self.t_run = history["epochs_done"], time.perf_counter()
-        self.bar, self.t0, self.epoch = None, 0.0, 0
+        self.bar, self.t0, self.epoch, self.t_within = None, 0.0, 0, 0.0
         self.within_every, self.within_epochs = within_every, within_epochs
 
     def on_epoch_begin(self, epoch, logs, vae):
         if len(self.h["decoding_accuracy"]) == epoch:  # start-of-epoch measurement (docs/paper-experiments.md, 1.9)
             _append_measure(self.h, vae, self.data)
-        self.epoch = epoch
+        self.epoch, self.t_within = epoch, 0.0
         self.bar = Progress(f"epoch {epoch + 1}", total=self.n_train,
                             enabled=None if self.epoch_progress else False).__enter__()
         self.t0 = time.perf_counter()
@@ -162,15 +162,17 @@ class _Consolidation(Callback):
     def on_batch_end(self, batch, logs, vae):
         self.bar.update(logs["size"])
         if self.within_every and self.epoch < self.within_epochs and (batch + 1) % self.within_every == 0:
+            t = time.perf_counter()
             m = measure_heldout(vae, *self.data)  # inference mode only: training is unchanged by it
-            for k, v in (("within_epoch", self.epoch), ("within_step", batch + 1),
+            self.t_within += time.perf_counter() - t  # not part of the epoch's training time
+            for k, v in (("within_epoch_index", self.epoch), ("within_step", batch + 1),
                          ("within_heldout_recon", m["heldout_recon"]),
                          ("within_decoding_accuracy", m["decoding_accuracy"])):
                 self.h[k].append(float(v))
 
     def on_epoch_end(self, epoch, logs, vae):
         self.bar.__exit__(None, None, None)
-        h, secs = self.h, time.perf_counter() - self.t0
+        h, secs = self.h, time.perf_counter() - self.t0 - self.t_within
         h["loss"].append(float(logs["loss"]))
         h["recon_loss"].append(float(logs["recon"]))
         h["kl"].append(float(logs["kl"]))
@@ -238,9 +240,9 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
         own bookkeeping, so an epoch's checkpoint is written only after they have run.
     within_every, within_epochs : int
         Also measure (as at epoch starts) after every ``within_every`` training steps of
-        the first ``within_epochs`` epochs (0: never). The measurement runs the VAE in
-        inference mode and fits its own probe, so the training is the same with or
-        without it.
+        the first ``within_epochs`` epochs (``within_every`` 0: never). The measurement
+        runs the VAE in inference mode and fits its own probe, so the training is the same
+        with or without it; its time is left out of ``epoch_seconds``.
 
     Returns
     -------
@@ -249,13 +251,15 @@ def train(vae, optimizer, x_train: np.ndarray, heldout_data: tuple, *, epochs: i
         ``heldout_recon``, ``decoding_accuracy`` (epoch starts and after the last epoch:
         one more entry), and ``epochs_done``, ``stopped_early``, ``done``, ``best_loss``
         (the lowest epoch loss so far; ``inf`` before the first epoch, as Keras starts it);
-        the within-epoch measurements in ``within_epoch`` (0-based epoch), ``within_step``
+        the within-epoch measurements in ``within_epoch_index`` (0-based epoch), ``within_step``
         (steps done in that epoch), ``within_heldout_recon`` and
         ``within_decoding_accuracy``.
     """
     epochs, batch_size = check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1)
     patience, batch_seed = check_int(patience, "patience", 0), check_int(batch_seed, "batch_seed")
     within_every, within_epochs = check_int(within_every, "within_every", 0), check_int(within_epochs, "within_epochs", 0)
+    if within_every and not within_epochs:
+        raise ValueError("within_every > 0 needs within_epochs >= 1 (the first epochs to measure within)")
     log = log or (lambda s: None)
     history = None
     if checkpoint_path and resume:

@@ -127,17 +127,21 @@ def _rejudge(args) -> int:
     from refmem.experiments.consolidation.run import rejudge
 
     given = [f for f, v in (("--config", args.config), ("--seed", args.seed), ("--set", args.overrides),
-                            ("--vae", args.vae), ("--resume", args.resume)) if v]
+                            ("--vae", args.vae), ("--resume", args.resume),
+                            ("--stop-after-epoch", args.stop_after_epoch)) if v is not None and v is not False and v != []]
     if given:
         raise UsageError(f"--rejudge takes only --out (and --quiet), not {', '.join(given)}")
     if args.out is None:
         raise UsageError("--rejudge needs --out DIR, the folder of a finished run")
     res = rejudge(args.out)
     rows = res["effects"]
-    changed = [r["id"] for r in rows if res["rejudged"]["results_as_run"].get(r["id"]) != r["result"]]
+    as_run = res["rejudged"]["results_as_run"]
+    changed = [r["id"] for r in rows if r["id"] in as_run and as_run[r["id"]] != r["result"]]
+    new = [r["id"] for r in rows if r["id"] not in as_run]
     if not args.quiet:
         print(format_table(rows))
     n_pass = sum(r["result"] == "PASS" for r in rows)
     print(f"{args.out}: {n_pass}/{len(rows)} paper effects pass under the current criteria; changed from the "
-          f"run's own verdicts: {', '.join(changed) if changed else 'none'}")
+          f"run's own verdicts: {', '.join(changed) if changed else 'none'}"
+          + (f"; new criteria: {', '.join(new)}" if new else ""))
     return 0

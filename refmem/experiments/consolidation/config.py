@@ -73,8 +73,9 @@ class ConsolidationConfig:
         measured; ``None`` = all.
     within_epoch_every, within_epoch_epochs : int
         Also take the epoch-start measurement after every ``within_epoch_every`` training
-        steps of the first ``within_epoch_epochs`` epochs (0 = never, the default): the
-        course of early consolidation at a finer resolution. It does not change the training.
+        steps (default 0: never) of the first ``within_epoch_epochs`` epochs (default 2,
+        at least 1 when measuring): the course of early consolidation at a finer
+        resolution. It does not change the training.
     min_final_accuracy, min_accuracy_spearman, min_loss_ratio
         Thresholds of the E3 criteria (:func:`refmem.experiments.consolidation.criteria.criteria`).
     e2_n, e2_fraction
@@ -171,6 +172,8 @@ def validate_config(cfg: ConsolidationConfig) -> ConsolidationConfig:
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    if cfg.within_epoch_every and not cfg.within_epoch_epochs:
+        raise ValueError("within_epoch_epochs must be >= 1 when within_epoch_every > 0")
     if cfg.n_replay is not None and cfg.n_replay < 1:
         raise ValueError(f"n_replay must be a positive integer or null, got {cfg.n_replay!r}")
     if cfg.heldout_recon_n is not None and cfg.heldout_recon_n < 1:

@@ -139,7 +139,7 @@ NOTES = {
            "epoch (a flat curve).",
     "E3b": "a constant curve has no trend: rho 0.",
     "E4b": "5-NN agreement(mu) - agreement(pixels); the untrained encoder's random features differ from pixels "
-           "by -0.03 to +0.02 (SD 0.017 over seeds and presets), so the margin is 0.05, not 0.",
+           "by -0.03 to +0.02 (SD 0.017 over seeds and presets); the margin 0.05 is about 3 SD of that.",
     "E4c": "silhouette(mu) - max(silhouette(pixels), 0): mu must cluster by shape at all (mean silhouette > 0) "
            "and more than pixels do; pixel silhouettes are slightly negative, so mu > pixels alone is met by "
            "features without clusters.",

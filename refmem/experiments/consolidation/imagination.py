@@ -11,10 +11,12 @@ the held-out latent means; a latent dimension the VAE does not use (its posterio
 the prior: held-out ``mu`` barely varies, SD < :data:`INACTIVE_SD`) has a tiny SD, so in
 a prior sample that dimension is scaled up many times over, dominates the RBF kernel's
 distances and buries the dimensions that code shape: the ranking then says little about
-the shape the sample decodes to. The analysis therefore also ranks and scores the same
-prior samples with the unused dimensions held at their held-out mean (the decoder
-ignores them, so the decoded scenes show the same kind of content), reported under
-``diagnostics``; the criteria judge the as-run procedure only.
+the shape the sample decodes to. The analysis therefore also ranks the same prior
+samples by the probe's probabilities with the unused dimensions held at their held-out
+mean, decodes the top ones (the prior samples themselves, unchanged) and scores them as
+above, reported under ``diagnostics`` with how much holding those dimensions changes the
+decoded scenes (the decoder should ignore them); the criteria judge the as-run
+procedure only.
 """
 from __future__ import annotations
 
@@ -89,7 +91,13 @@ def imagination(vae, heldout_mu: np.ndarray, heldout_labels: np.ndarray, n_sampl
         (``top`` real scenes of the class), ``min_diversity_vs_reference`` (min over
         classes of the ratio of the two); under ``controls``: ``unranked`` (the first ``top``
         prior samples, not ranked by the probe) and ``constant`` (a decoder that always
-        outputs the same scene). ``arrays`` holds the decoded top samples ``(K, top, H, W, C)``.
+        outputs the same scene); under ``diagnostics``: ``latent_sd`` (SD of ``heldout_mu``
+        per dimension), ``inactive_dims`` (indices with SD < :data:`INACTIVE_SD`) and, when
+        there are any, ``ranked_with_unused_at_mean`` (the same numbers for the top prior
+        samples ranked with those dimensions set to their held-out mean, plus
+        ``decoded_change_mae``: mean absolute difference between the decoded samples and
+        the decoded samples with those dimensions set so). ``arrays`` holds the decoded top
+        samples ``(K, top, H, W, C)``.
     """
     from refmem.analysis.probes import make_probe
 
@@ -124,11 +132,10 @@ def imagination(vae, heldout_mu: np.ndarray, heldout_labels: np.ndarray, n_sampl
                 "reference_diversity_by_class": ref_by_class,
                 "min_diversity_vs_reference": float(min(ratio)) if ratio else float("nan")}
 
-    def ranked(samples, p):
-        return [decode(vae, samples[np.argsort(-p[:, k], kind="stable")[:top]].astype(vae.dtype))
-                for k in range(len(classes))]
+    def top_of(p):
+        return [np.argsort(-p[:, k], kind="stable")[:top] for k in range(len(classes))]
 
-    grids = ranked(z, proba)
+    grids = [decode(vae, z[i].astype(vae.dtype)) for i in top_of(proba)]
     out = {"n_samples": int(n_samples), "top": int(top), **numbers(grids)}
     unranked = decode(vae, z[:top].astype(vae.dtype))  # prior samples in the order drawn
     out["controls"] = {"unranked": numbers([unranked] * len(classes)),
@@ -139,6 +146,9 @@ def imagination(vae, heldout_mu: np.ndarray, heldout_labels: np.ndarray, n_sampl
     if len(inactive):
         z_held = z.copy()
         z_held[:, inactive] = np.mean(heldout_mu, axis=0, dtype=np.float64)[inactive]
-        out["diagnostics"]["inactive_held_at_mean"] = numbers(ranked(z_held, probe.predict_proba(z_held)))
+        idx = top_of(probe.predict_proba(z_held))
+        held_grids = [decode(vae, z[i].astype(vae.dtype)) for i in idx]
+        change = np.mean([np.mean(np.abs(g - decode(vae, z_held[i].astype(vae.dtype)))) for g, i in zip(held_grids, idx)])
+        out["diagnostics"]["ranked_with_unused_at_mean"] = {**numbers(held_grids), "decoded_change_mae": float(change)}
     out["arrays"] = {"samples": np.stack(grids), "classes": np.asarray(classes)}
     return out

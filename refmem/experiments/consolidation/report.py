@@ -81,14 +81,15 @@ def _e7_lines(res: Dict) -> List[str]:
              f"Held-out μ SD per latent dimension: {min(sd):.3f} to {max(sd):.3f}; "
              f"{len(d['inactive_dims'])} of {len(sd)} dimension(s) unused (SD < {INACTIVE_SD:g}: "
              f"{', '.join(map(str, d['inactive_dims'])) or 'none'})."]
-    held = d.get("inactive_held_at_mean")
+    held = d.get("ranked_with_unused_at_mean")
     if held:
         frac = lambda f: ", ".join(f"{k}: {_f(v, 2)}" for k, v in f.items())  # noqa: E731
         lines += ["", "The probe standardises by the held-out μ's SD, so in prior samples the unused "
                   "dimensions are scaled up many times and dominate its RBF kernel. Top samples re-classified "
-                  f"as requested, by class, as run: {frac(res['e7']['fraction_requested_by_class'])}; with the "
-                  f"unused dimensions held at their held-out mean: {frac(held['fraction_requested_by_class'])} "
-                  "(not a criterion)."]
+                  f"as requested, by class, as run: {frac(res['e7']['fraction_requested_by_class'])}; ranked with "
+                  f"the unused dimensions held at their held-out mean: {frac(held['fraction_requested_by_class'])} "
+                  f"(not a criterion; holding them changes the decoded samples by a mean absolute "
+                  f"{_f(held['decoded_change_mae'], 4)})."]
     return lines
 
 
@@ -115,9 +116,11 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
         as_run = res["rejudged"]["results_as_run"]
         changed = [f"{r['id']} ({as_run[r['id']]} -> {r['result']})" for r in rows
                    if r["id"] in as_run and as_run[r["id"]] != r["result"]]
+        new = [r["id"] for r in rows if r["id"] not in as_run]
         setup += (f" The verdicts below were judged again, without re-running anything, under the criteria of "
                   f"refmem {res['rejudged']['versions']['refmem']}; changed from the run's own: "
-                  f"{', '.join(changed) if changed else 'none'}.")
+                  f"{', '.join(changed) if changed else 'none'}" + (f"; new criteria: {', '.join(new)}" if new else "")
+                  + ".")
     lines = [f"# Consolidation run: config `{res['preset']}`, seed {cfg['seed']}", "", setup,
              (f"Wall time {format_seconds(res['timings']['total'])} in the process that finished the run, "
               f"which resumed an interrupted one: its {len(res['epoch_seconds'])} training epochs took "

@@ -40,7 +40,7 @@ from refmem.analysis.decoding import probe_split
 from refmem.experiments.consolidation.relational import relational_inference
 from refmem.hippocampus.replay import build_hippocampus, from_pattern, load_or_replay, replay_stats
 from refmem.experiments.consolidation.criteria import control_measures, criteria, measures
-from refmem._errors import UsageError
+from refmem._errors import UsageError, warn
 from refmem._resume import remove_checkpoint_npz
 from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.consolidation.report import write_report, write_results
@@ -269,6 +269,10 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
         vae = _make_vae(cfg, rngs["init"])
         opt = Adam(vae.params, lr=cfg.lr, amsgrad=cfg.amsgrad)
         batch_seed = int(rngs["batches"].integers(2 ** 63))
+        steps_per_epoch = -(-len(x_train) // cfg.batch_size)  # the last batch may be smaller
+        if cfg.within_epoch_every > steps_per_epoch:
+            warn(f"within_epoch_every={cfg.within_epoch_every} exceeds the {steps_per_epoch} steps of an epoch: "
+                 "nothing is measured within epochs")
         say(f"training the VAE on {len(x_train)} replayed memories for up to {cfg.epochs} epochs ...")
         hist = train(vae, opt, x_train, heldout_data,
                      epochs=cfg.epochs, batch_size=cfg.batch_size, patience=cfg.patience, batch_seed=batch_seed,
@@ -283,8 +287,10 @@ def run(config: ConsolidationConfig, out_dir: str, *, resume: bool = False, quie
             res[k] = list(hist[k])
         res["e3"] = _e3_numbers(hist)
         if hist["within_step"]:
-            res["within_epoch"] = {"steps_per_epoch": -(-len(x_train) // cfg.batch_size),
-                                   **{k[len("within_"):]: list(hist[k]) for k in WITHIN_EPOCH_KEYS}}
+            ep, st, rec, acc = (hist[k] for k in WITHIN_EPOCH_KEYS)
+            res["within_epoch"] = {"steps_per_epoch": steps_per_epoch, "epoch": [int(e) for e in ep],
+                                   "step": [int(s) for s in st], "heldout_recon": list(rec),
+                                   "decoding_accuracy": list(acc)}
     del x_train  # the analyses read the memories and held-out scenes, not the replays
     peak["measure_vae" if given else "training"] = peak_rss_bytes()
 
