@@ -30,7 +30,7 @@ from refmem._utils import load_json
 from refmem.experiments.common import Parser, check_out_dir
 from refmem.progress import format_seconds
 from refmem.experiments.consolidation.config import CONFIGS, config_load, get_config
-from refmem.experiments.criteria import format_table
+from refmem.experiments.criteria import count_passed, format_table
 
 __all__ = ["main", "DESCRIPTION", "build_parser"]
 
@@ -124,6 +124,7 @@ def _main(args) -> int:
 
 
 def _rejudge(args) -> int:
+    from refmem.experiments.consolidation.report import verdict_changes
     from refmem.experiments.consolidation.run import rejudge
 
     given = [f for f, v in (("--config", args.config), ("--seed", args.seed), ("--set", args.overrides),
@@ -135,12 +136,10 @@ def _rejudge(args) -> int:
         raise UsageError("--rejudge needs --out DIR, the folder of a finished run")
     res = rejudge(args.out)
     rows = res["effects"]
-    as_run = res["rejudged"]["results_as_run"]
-    changed = [r["id"] for r in rows if r["id"] in as_run and as_run[r["id"]] != r["result"]]
-    new = [r["id"] for r in rows if r["id"] not in as_run]
+    changed, new = verdict_changes(res, rows)
     if not args.quiet:
         print(format_table(rows))
-    n_pass = sum(r["result"] == "PASS" for r in rows)
+    n_pass = count_passed(rows)[0]
     print(f"{args.out}: {n_pass}/{len(rows)} paper effects pass under the current criteria; changed from the "
           f"run's own verdicts: {', '.join(changed) if changed else 'none'}"
           + (f"; new criteria: {', '.join(new)}" if new else ""))

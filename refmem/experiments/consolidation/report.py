@@ -7,7 +7,7 @@ and its value); :func:`write_report` renders them and the run's key numbers as M
 from __future__ import annotations
 
 import math
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 
 from refmem._utils import atomic_write_bytes, save_json
@@ -16,7 +16,7 @@ from refmem.experiments.consolidation.imagination import INACTIVE_SD
 from refmem.experiments.criteria import control_summary, count_passed, format_table
 from refmem.progress import format_seconds
 
-__all__ = ["write_results", "write_report"]
+__all__ = ["write_results", "write_report", "verdict_changes"]
 
 
 def _f(x, nd=3) -> str:
@@ -50,6 +50,14 @@ def _memory_lines(res: Dict) -> List[str]:
              + ".", "", "| after stage | peak so far (GiB) |", "|---|---|"]
     lines += [f"| {k} | {v / 2 ** 30:.2f} |" for k, v in after.items() if v]
     return lines
+
+
+def verdict_changes(res: Dict, rows: List[Dict[str, object]]) -> Tuple[List[str], List[str]]:
+    """After a rejudgement: ``(changed, new)``, the criterion ids whose verdict differs from
+    the run's own (``res["rejudged"]["results_as_run"]``) and those the run did not have."""
+    as_run = (res.get("rejudged") or {}).get("results_as_run", {})
+    changed = [r["id"] for r in rows if r["id"] in as_run and as_run[r["id"]] != r["result"]]
+    return changed, [r["id"] for r in rows if r["id"] not in as_run]
 
 
 def _within_lines(res: Dict) -> List[str]:
@@ -113,10 +121,9 @@ def write_report(path: str, res: Dict, rows: List[Dict[str, object]]) -> None:
                  f"probe fitted on {cfg['probe_train']} and scored on {cfg['probe_test']}.")
     used = [c for c in criteria(cfg) if c.id not in skipped]
     if res.get("rejudged"):
-        as_run = res["rejudged"]["results_as_run"]
-        changed = [f"{r['id']} ({as_run[r['id']]} -> {r['result']})" for r in rows
-                   if r["id"] in as_run and as_run[r["id"]] != r["result"]]
-        new = [r["id"] for r in rows if r["id"] not in as_run]
+        as_run, result = res["rejudged"]["results_as_run"], {r["id"]: r["result"] for r in rows}
+        ids, new = verdict_changes(res, rows)
+        changed = [f"{i} ({as_run[i]} -> {result[i]})" for i in ids]
         setup += (f" The verdicts below were judged again, without re-running anything, under the criteria of "
                   f"refmem {res['rejudged']['versions']['refmem']}; changed from the run's own: "
                   f"{', '.join(changed) if changed else 'none'}" + (f"; new criteria: {', '.join(new)}" if new else "")
