@@ -146,6 +146,27 @@ def test_folder_with_another_config_is_refused(tmp_path):
         plan(["null"], ["tiny"], [0], [], str(tmp_path), REG)
 
 
+def _rewrite_config(run, edit):
+    res = _results(run)
+    edit(res["config"])
+    with open(os.path.join(run.out, "results.json"), "w") as fh:
+        json.dump(res, fh)
+
+
+def test_run_recorded_before_a_config_field_existed_is_the_same_run(tmp_path):
+    runs = plan(["null"], ["tiny"], [0], [], str(tmp_path), REG)
+    _execute(runs)
+    _rewrite_config(runs[0], lambda c: c.pop("sleep_s"))  # the field at its default: same run
+    assert run_state(plan(["null"], ["tiny"], [0], [], str(tmp_path), REG)[0]) == "finished"
+    _rewrite_config(runs[0], lambda c: c.pop("value"))  # read as its default, 1.0 ...
+    assert run_state(runs[0]) == "finished"
+    with pytest.raises(SweepError, match="another config"):  # ... which is not a run with 2.0
+        run_state(dataclasses.replace(runs[0], config=dict(runs[0].config, value=2.0)))
+    _rewrite_config(runs[0], lambda c: c.update(unknown_field=1))  # a field the config lacks
+    with pytest.raises(SweepError, match="another config"):
+        plan(["null"], ["tiny"], [0], [], str(tmp_path), REG)
+
+
 def test_interrupted_run_is_resumed_or_restarted(tmp_path):
     runs = plan(["null"], ["tiny"], [0, 1], [], str(tmp_path), REG)
     for r in runs:  # what an interrupted run leaves: a folder with its config, no results

@@ -26,7 +26,7 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from refmem.config import apply_overrides, config_to_dict
+from refmem.config import apply_overrides, config_from_dict, config_to_dict
 
 __all__ = ["SweepError", "Run", "parse_seeds", "parse_presets", "plan", "run_state", "finished_results",
            "LOG_NAME", "VAE_PROVIDER"]
@@ -278,17 +278,35 @@ def finished_results(out: str) -> Optional[Dict[str, Any]]:
     return res if isinstance(rows, list) else None
 
 
+def _same_config(run: Run, recorded: Any) -> bool:
+    """Whether a run folder's recorded config is ``run.config``.
+
+    Read as the experiment's own ``--resume`` reads it: fields the record lacks (added
+    to the config after the run) take their defaults, which leave the run as it was.
+    """
+    if recorded == run.config:
+        return True
+    if not isinstance(recorded, dict):
+        return False
+    cls = type(importlib.import_module(run.module).CONFIGS[run.preset])
+    try:
+        return json.loads(json.dumps(config_to_dict(config_from_dict(cls, recorded)))) == run.config
+    except (TypeError, ValueError):  # unknown fields or values of the wrong type
+        return False
+
+
 def run_state(run: Run) -> str:
     """``"finished"``, ``"interrupted"`` (folder without complete results) or ``"new"``.
 
     Raises
     ------
     SweepError
-        The folder holds finished results of another config.
+        The folder holds finished results of another config (fields missing from its
+        record count as their defaults).
     """
     res = finished_results(run.out)
     if res is not None:
-        if res.get("config") != run.config:
+        if not _same_config(run, res.get("config")):
             raise SweepError(f"{run.out} holds a finished run of another config; remove it or use another --out")
         return "finished"
     if os.path.isdir(run.out) and os.listdir(run.out):
