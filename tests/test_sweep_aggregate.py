@@ -104,7 +104,19 @@ def test_summary_files(tmp_path, monkeypatch, matplotlib):
     md = (tmp_path / "summary.md").read_text()
     assert "| A | effect A (`m_A > 0`) | 0.5 | 3 ± 1.963 | 1.581 | 4/5 | mostly | 0/5 |" in md
     assert "**fragile**" in md and "RuntimeError: boom (log: `bad/run.log`)" in md
+    assert "| 2 | 1.5 ± " in md and "(4 of 5 seeds) |" in md  # epoch 2: one run stopped early
     assert json.loads((tmp_path / "summary.json").read_text())["groups"][0]["criteria"][0]["n_passed"] == 4
     img = read_png(str(tmp_path / s["figures"][0]))
     assert img.ndim == 3 and img.shape[0] > 100
     assert groups[0]["figure_tool"] == ("matplotlib" if matplotlib else "imageio")
+
+
+def test_curve_mean_is_drawn_only_where_every_seed_contributes():
+    import numpy as np
+
+    from refmem.sweep.report import _raster_panel
+
+    cur = aggregate(_members())[0]["curves"]["heldout_recon"]  # 5, 5 and 4 seeds at epochs 0-2
+    img = _raster_panel(cur)  # epoch 1 at column 160 of 320
+    mean_px = np.all(np.isclose(img, (0.1, 0.25, 0.7)), axis=-1)
+    assert mean_px[:, 20:150].any() and not mean_px[:, 170:].any()

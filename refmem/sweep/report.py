@@ -75,7 +75,8 @@ def _curve_table(curves: Mapping[str, Any]) -> str:
             else:
                 st = {"mean": c["mean"][i], "half_width": None if c["ci_high"][i] is None
                       else c["ci_high"][i] - c["mean"][i], "n": c["n"][i]}
-                cells.append(_mean_ci_text(st))
+                fewer = c["n"][i] < len(c["seeds"]) and st["half_width"] is not None
+                cells.append(_mean_ci_text(st) + (f" ({c['n'][i]} of {len(c['seeds'])} seeds)" if fewer else ""))
         rows.append(f"| {i} | " + " | ".join(cells) + " |")
     return head + "\n".join(rows) + "\n"
 
@@ -89,8 +90,15 @@ def _line(img: np.ndarray, x0: float, y0: float, x1: float, y1: float, color, wi
         img[ys[ok] + d, xs[ok]] = color
 
 
+def _every_seed(c: Mapping[str, Any]) -> List[bool]:
+    """Per epoch, whether every seed's run reached it: the mean and its band are drawn
+    there only (after a run stopped early they would follow fewer, surviving runs)."""
+    return [k == len(c["seeds"]) for k in c["n"]]
+
+
 def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14) -> np.ndarray:
     img = np.ones((h, w, 3))
+    full = _every_seed(c)
     vals = [v for s in c["values"] for v in s] + [v for v in c["ci_low"] + c["ci_high"] if v is not None]
     vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
@@ -102,7 +110,7 @@ def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14)
         t = (x - m) / (w - 2 * m) * (n - 1)
         i = min(int(t), len(c["mean"]) - 2) if len(c["mean"]) > 1 else 0
         a, b = c["ci_low"][i:i + 2], c["ci_high"][i:i + 2]
-        if len(a) == 2 and None not in a and None not in b:
+        if len(a) == 2 and None not in a and None not in b and all(full[i:i + 2]):
             f = t - i
             y_lo, y_hi = Y(a[0] + f * (a[1] - a[0])), Y(b[0] + f * (b[1] - b[0]))
             img[int(round(y_hi)):int(round(y_lo)) + 1, x] = (0.78, 0.85, 0.96)
@@ -110,6 +118,8 @@ def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14)
         for i in range(len(s) - 1):
             _line(img, X(i), Y(s[i]), X(i + 1), Y(s[i + 1]), (0.6, 0.6, 0.6))
     for i in range(len(c["mean"]) - 1):
+        if not all(full[i:i + 2]):
+            continue
         _line(img, X(i), Y(c["mean"][i]), X(i + 1), Y(c["mean"][i + 1]), (0.1, 0.25, 0.7), width=2)
     img[[0, -1], :] = img[:, [0, -1]] = 0.3
     return img
@@ -135,10 +145,9 @@ def curve_figure(path: str, group: Mapping[str, Any]) -> str:
     for ax, c in zip(axes[0], curves.values()):
         for seed, s in zip(c["seeds"], c["values"]):
             ax.plot(range(len(s)), s, color="0.65", lw=0.8)
-        ep = np.array(c["epochs"])
-        mean = np.array([np.nan if v is None else v for v in c["mean"]], float)
-        lo = np.array([np.nan if v is None else v for v in c["ci_low"]], float)
-        hi = np.array([np.nan if v is None else v for v in c["ci_high"]], float)
+        ep, full = np.array(c["epochs"]), np.array(_every_seed(c))
+        mean, lo, hi = (np.where(full, np.array([np.nan if v is None else v for v in c[k]], float), np.nan)
+                        for k in ("mean", "ci_low", "ci_high"))
         ax.fill_between(ep, lo, hi, color="tab:blue", alpha=0.25, lw=0, label="95% CI")
         ax.plot(ep, mean, color="tab:blue", lw=2, label=f"mean of {len(c['seeds'])} seeds")
         ax.set_xlabel("epoch (0: before training)")
@@ -221,7 +230,8 @@ def write_summary(out_dir: str, info: Mapping[str, Any], runs: Sequence[Mapping[
     for g in groups:
         md += [f"## {group_label(g)} (seeds {', '.join(map(str, g['seeds']))})\n", _criteria_table(g)]
         if g["curves"]:
-            md += ["Per-epoch curves, mean ± 95% CI over seeds (grey: each seed; epoch 0: before training):\n",
+            md += ["Per-epoch curves, mean ± 95% CI over seeds (grey: each seed; epoch 0: before training; "
+                   "the mean and band end where a run stopped early):\n",
                    f"![curves]({g['figure']})\n", _curve_table(g["curves"])]
     md.append("## Fragile effects\n")
     md += [f"- {group_label(g)}: {c['id']} ({c['effect']}) passes in {c['n_passed']}/{c['n']} seeds "
