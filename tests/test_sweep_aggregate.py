@@ -118,5 +118,18 @@ def test_curve_mean_is_drawn_only_where_every_seed_contributes():
 
     cur = aggregate(_members())[0]["curves"]["heldout_recon"]  # 5, 5 and 4 seeds at epochs 0-2
     img = _raster_panel(cur)  # epoch 1 at column 160 of 320
-    mean_px = np.all(np.isclose(img, (0.1, 0.25, 0.7)), axis=-1)
-    assert mean_px[:, 20:150].any() and not mean_px[:, 170:].any()
+    for colour in ((0.1, 0.25, 0.7), (0.78, 0.85, 0.96)):  # the mean line, the band
+        px = np.all(np.isclose(img, colour), axis=-1)
+        assert px[:, 20:150].any() and not px[:, 170:].any()
+
+
+def test_curve_drawn_where_every_run_reached_the_epoch():
+    import numpy as np
+
+    from refmem.sweep.report import _drawn_curve, _every_seed
+
+    cur = aggregate(_members())[0]["curves"]["heldout_recon"]  # 5, 5 and 4 seeds at epochs 0-2
+    mean, lo, hi = _drawn_curve(cur)  # what both figures draw
+    assert np.isfinite(mean[:2]).all() and np.isfinite(lo[:2]).all() and np.isnan([mean[2], lo[2], hi[2]]).all()
+    gap = dict(cur, values=[[3.0, float("nan"), 1.0]] + cur["values"][1:])  # a run with a missing value
+    assert _every_seed(gap) == [True, True, False]  # reached all the same: not an early stop

@@ -281,14 +281,16 @@ def finished_results(out: str) -> Optional[Dict[str, Any]]:
 def _same_config(run: Run, recorded: Any) -> bool:
     """Whether a run folder's recorded config is ``run.config``.
 
-    Read as the experiment's own ``--resume`` reads it: fields the record lacks (added
-    to the config after the run) take their defaults, which leave the run as it was.
+    Fields the record lacks (added to the experiment's config after the run) take their
+    defaults, as ``refmem run consolidation --resume`` reads a saved config: a field is
+    added with a default that leaves runs as they were.
     """
     if recorded == run.config:
         return True
-    if not isinstance(recorded, dict):
+    base = getattr(importlib.import_module(run.module), "CONFIGS", {}).get(run.preset)
+    if not isinstance(recorded, dict) or base is None:
         return False
-    cls = type(importlib.import_module(run.module).CONFIGS[run.preset])
+    cls = type(base)
     try:
         return json.loads(json.dumps(config_to_dict(config_from_dict(cls, recorded)))) == run.config
     except (TypeError, ValueError):  # unknown fields or values of the wrong type

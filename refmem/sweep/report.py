@@ -3,7 +3,9 @@
 The curves are drawn with matplotlib when the ``plot`` extra is installed: the mean over
 seeds, its 95% confidence band and each seed's curve. Without it a plain raster of the
 same (band, mean line, seed lines; no axis labels) is written with :mod:`refmem.imageio`,
-and the numbers are in ``summary.md``.
+and the numbers are in ``summary.md``. The mean and band are drawn only over the epochs
+every seed's run reached (a run that stopped early has fewer); the table marks an epoch
+with fewer values "(k of N seeds)".
 """
 from __future__ import annotations
 
@@ -91,15 +93,25 @@ def _line(img: np.ndarray, x0: float, y0: float, x1: float, y1: float, color, wi
 
 
 def _every_seed(c: Mapping[str, Any]) -> List[bool]:
-    """Per epoch, whether every seed's run reached it: the mean and its band are drawn
-    there only (after a run stopped early they would follow fewer, surviving runs)."""
-    return [k == len(c["seeds"]) for k in c["n"]]
+    """Per epoch, whether every seed's run reached it (its series is that long): the mean
+    and its band are drawn there only, since after a run stopped early they would follow
+    fewer, surviving runs."""
+    return [sum(i < len(s) for s in c["values"]) == len(c["seeds"]) for i in range(len(c["mean"]))]
+
+
+def _drawn_curve(c: Mapping[str, Any]):
+    """``(mean, ci_low, ci_high)`` as float arrays as the figures draw them: NaN where a
+    value is missing or not every seed's run reached the epoch (:func:`_every_seed`)."""
+    full = np.array(_every_seed(c), bool)
+    return tuple(np.where(full, np.array([np.nan if v is None else v for v in c[k]], float), np.nan)
+                 for k in ("mean", "ci_low", "ci_high"))
 
 
 def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14) -> np.ndarray:
     img = np.ones((h, w, 3))
     full = _every_seed(c)
-    vals = [v for s in c["values"] for v in s] + [v for v in c["ci_low"] + c["ci_high"] if v is not None]
+    _, band_lo, band_hi = _drawn_curve(c)
+    vals = [v for s in c["values"] for v in s] + list(band_lo) + list(band_hi)  # what is drawn
     vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     lo, hi = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
@@ -145,9 +157,8 @@ def curve_figure(path: str, group: Mapping[str, Any]) -> str:
     for ax, c in zip(axes[0], curves.values()):
         for seed, s in zip(c["seeds"], c["values"]):
             ax.plot(range(len(s)), s, color="0.65", lw=0.8)
-        ep, full = np.array(c["epochs"]), np.array(_every_seed(c))
-        mean, lo, hi = (np.where(full, np.array([np.nan if v is None else v for v in c[k]], float), np.nan)
-                        for k in ("mean", "ci_low", "ci_high"))
+        ep = np.array(c["epochs"])
+        mean, lo, hi = _drawn_curve(c)
         ax.fill_between(ep, lo, hi, color="tab:blue", alpha=0.25, lw=0, label="95% CI")
         ax.plot(ep, mean, color="tab:blue", lw=2, label=f"mean of {len(c['seeds'])} seeds")
         ax.set_xlabel("epoch (0: before training)")
@@ -231,7 +242,7 @@ def write_summary(out_dir: str, info: Mapping[str, Any], runs: Sequence[Mapping[
         md += [f"## {group_label(g)} (seeds {', '.join(map(str, g['seeds']))})\n", _criteria_table(g)]
         if g["curves"]:
             md += ["Per-epoch curves, mean ± 95% CI over seeds (grey: each seed; epoch 0: before training; "
-                   "the mean and band end where a run stopped early):\n",
+                   "the mean and band end where a run stopped early; rows with fewer seeds say so):\n",
                    f"![curves]({g['figure']})\n", _curve_table(g["curves"])]
     md.append("## Fragile effects\n")
     md += [f"- {group_label(g)}: {c['id']} ({c['effect']}) passes in {c['n_passed']}/{c['n']} seeds "
