@@ -15,7 +15,7 @@ import math
 import typing
 from typing import Any, Iterable, Type, TypeVar
 
-__all__ = ["config_to_dict", "config_from_dict", "apply_overrides"]
+__all__ = ["config_to_dict", "config_from_dict", "is_saved_config", "apply_overrides"]
 
 T = TypeVar("T")
 
@@ -98,6 +98,32 @@ def config_from_dict(cls: Type[T], data: dict, prefix: str = "") -> T:
                          f"valid: {sorted(prefix + f for f in fields)}")
     kwargs = {k: _coerce(v, hints[k], prefix + k) for k, v in data.items()}
     return cls(**kwargs)
+
+
+def is_saved_config(saved: Any, cfg: Any) -> bool:
+    """Whether ``saved`` (a dict from :func:`config_to_dict`, e.g. a run's ``config.json``)
+    records config ``cfg``.
+
+    Fields ``saved`` lacks, added to the config class after it was written, take their
+    defaults (a field is added with a default that leaves runs as they were); a field
+    the class does not have, or a value of the wrong type, means another config.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Cfg:
+    ...     seed: int = 0
+    ...     new_field: float = 1.0
+    >>> is_saved_config({"seed": 3}, Cfg(seed=3)), is_saved_config({"seed": 3}, Cfg(3, 2.0))
+    (True, False)
+    """
+    if not isinstance(saved, dict):
+        return False
+    try:
+        return config_to_dict(config_from_dict(type(cfg), saved)) == config_to_dict(cfg)
+    except (TypeError, ValueError):  # unknown fields, values of the wrong type
+        return False
 
 
 def _parse_value(text: str) -> Any:

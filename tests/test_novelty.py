@@ -66,6 +66,16 @@ def test_tiny_run_and_resume(tmp_path, monkeypatch):
     with open(os.path.join(out, "results.json")) as fh:
         again = json.load(fh)
     assert again["sets"] == res["sets"] and again["training_loss"] == {}        # VAEs reused
+    cfg_path = os.path.join(out, "config.json")  # recorded before a field at its default existed
+    with open(cfg_path) as fh:
+        saved = json.load(fh)
+    tiny = CONFIGS["tiny"]
+    del saved[next(f.name for f in dataclasses.fields(tiny) if f.name != "seed" and getattr(tiny, f.name) == f.default)]
+    with open(cfg_path, "w") as fh:
+        json.dump(saved, fh)
+    assert main(["--config", "tiny", "--out", out, "--quiet", "--resume"]) == 0
+    with open(os.path.join(out, "results.json")) as fh:
+        assert json.load(fh)["training_loss"] == {}  # still the same run: VAEs reused
 
 
 def test_registry_and_bad_config():

@@ -26,7 +26,7 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from refmem.config import apply_overrides, config_from_dict, config_to_dict
+from refmem.config import apply_overrides, config_from_dict, config_to_dict, is_saved_config
 
 __all__ = ["SweepError", "Run", "parse_seeds", "parse_presets", "plan", "run_state", "finished_results",
            "LOG_NAME", "VAE_PROVIDER"]
@@ -279,22 +279,15 @@ def finished_results(out: str) -> Optional[Dict[str, Any]]:
 
 
 def _same_config(run: Run, recorded: Any) -> bool:
-    """Whether a run folder's recorded config is ``run.config``.
-
-    Fields the record lacks (added to the experiment's config after the run) take their
-    defaults, as ``refmem run consolidation --resume`` reads a saved config: a field is
-    added with a default that leaves runs as they were.
-    """
+    """Whether a run folder's recorded config is ``run.config`` (fields the record lacks,
+    added to the experiment's config after the run, count as their defaults:
+    :func:`refmem.config.is_saved_config`)."""
     if recorded == run.config:
         return True
     base = getattr(importlib.import_module(run.module), "CONFIGS", {}).get(run.preset)
-    if not isinstance(recorded, dict) or base is None:
+    if base is None:
         return False
-    cls = type(base)
-    try:
-        return json.loads(json.dumps(config_to_dict(config_from_dict(cls, recorded)))) == run.config
-    except (TypeError, ValueError):  # unknown fields or values of the wrong type
-        return False
+    return is_saved_config(recorded, config_from_dict(type(base), run.config))
 
 
 def run_state(run: Run) -> str:

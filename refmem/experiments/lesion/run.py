@@ -28,7 +28,7 @@ import numpy as np
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.analysis.decoding import decoding_accuracy, probe_split
 from refmem.analysis.metrics import per_image_error
-from refmem.config import config_to_dict
+from refmem.config import config_to_dict, is_saved_config
 from refmem.datasets.shapes3d import FACTOR_SIZES, SHAPE, factors_to_index, render
 from refmem.datasets.transforms import noise
 from refmem._errors import UsageError
@@ -120,7 +120,7 @@ def run(config: LesionConfig, out_dir: str, *, resume: bool = False, quiet: bool
     prepare_out_dir(out_dir)
     cfg_path = os.path.join(out_dir, "config.json")
     ckpt = {o: os.path.join(out_dir, f"days_{o}.npz") for o in ("forward", "reverse")}
-    if resume and os.path.exists(cfg_path) and load_json(cfg_path) != config_to_dict(cfg):
+    if resume and os.path.exists(cfg_path) and not is_saved_config(load_json(cfg_path), cfg):
         raise UsageError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
     for path in ckpt.values():
         if not resume:

@@ -27,7 +27,7 @@ import numpy as np
 
 from refmem._utils import load_json, save_json, spawn_rngs
 from refmem.analysis.metrics import per_image_error
-from refmem.config import config_to_dict
+from refmem.config import config_to_dict, is_saved_config
 from refmem._errors import UsageError, warn
 from refmem.experiments.common import prepare_out_dir, versions
 from refmem.experiments.runner import finish
@@ -131,7 +131,7 @@ def run(config: NoveltyConfig, out_dir: str, *, resume: bool = False, quiet: boo
     say = (lambda s: None) if quiet else (log or _print)
     prepare_out_dir(out_dir)
     cfg_path = os.path.join(out_dir, "config.json")
-    reuse = resume and os.path.exists(cfg_path) and load_json(cfg_path) == config_to_dict(cfg)
+    reuse = resume and os.path.exists(cfg_path) and is_saved_config(load_json(cfg_path), cfg)
     if resume and not reuse and os.path.exists(cfg_path):
         raise UsageError(f"cannot resume: {out_dir} holds a run with another config; use a new --out")
     save_json(cfg_path, config_to_dict(cfg))
