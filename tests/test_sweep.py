@@ -261,6 +261,34 @@ def test_process_pool_sets_blas_threads_before_numpy(tmp_path):
     assert len({o["pid"] for o in out.values()} - {os.getpid()}) in (1, 2)
 
 
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def test_ctrl_c_stops_the_sweep_and_its_runs(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "s"
+    code = ("import sys; from refmem.sweep.cli import main; "
+            f"sys.exit(main(['null', '--config', 'tiny', '--seeds', '0-3', '--set', 'sleep_s=60', "
+            f"'--workers', '2', '--quiet', '--out', {str(out)!r}], registry={{'null': {NULL!r}}}))")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    started = lambda: sorted(p.parent.name.split("-")[2] for p in out.glob("null-tiny-seed*/config.json"))  # noqa: E731
+    deadline = time.monotonic() + 60
+    while started() != ["seed0", "seed1"] and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert started() == ["seed0", "seed1"], proc.communicate(timeout=5)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
+    try:
+        rc = proc.wait(timeout=30)  # not the 60 s of the runs, nor a hang
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the sweep did not stop after Ctrl-C")
+    assert rc == 130 and "interrupted" in proc.stderr.read().decode()
+    assert not list(out.glob("*/results.json"))  # the two runs count as interrupted ...
+    assert started() == ["seed0", "seed1"]  # ... and no other run started after Ctrl-C
+
+
 def test_real_tiny_sweep_on_processes(tmp_path):
     from refmem.cli import main
 

@@ -65,6 +65,18 @@ def thread_env(threads: int) -> Iterator[Dict[str, str]]:
                 os.environ[v] = old
 
 
+def _stop_workers(ex: cf.ProcessPoolExecutor) -> None:
+    """Terminate a process pool's workers: the runs they were doing count as interrupted
+    (checkpoints are written atomically) and are resumed by the next start of the sweep."""
+    stop = getattr(ex, "terminate_workers", None)  # Python >= 3.14
+    if stop is not None:
+        stop()
+        return
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.terminate()
+
+
 def _init_worker(env: Dict[str, str]) -> None:
     os.environ.update(env)  # already inherited; kept for anything the worker starts
 
@@ -97,6 +109,9 @@ def open_executor(kind: str = "processes", workers: int = 1, threads: int = 1, s
                                         initializer=_init_worker, initargs=(env,))
             try:
                 yield ex, f"{workers} local process{'es' if workers > 1 else ''} x {threads} BLAS thread(s)", workers
+            except BaseException:  # Ctrl-C or an error: stop the runs now rather than wait for them
+                _stop_workers(ex)
+                raise
             finally:
                 ex.shutdown(wait=True, cancel_futures=True)
         return
@@ -220,7 +235,8 @@ def execute(runs: Sequence[Run], executor: cf.Executor, *, workers: int = 1, say
     with ``--resume`` when its experiment has that flag, else run again
     (``action`` ``"resume"``/``"restart"``/``"new"``). A run that needs another run's
     ``vae.npz`` is submitted once that run is done, and is not run (``"failed"``, with the
-    reason) if it failed. ``say`` receives one line per finished run with the time left
+    reason) if it failed. At most ``workers`` runs are submitted at a time, so none
+    waits in the executor's queue. ``say`` receives one line per finished run with the time left
     (estimated from the mean time of the finished runs of each experiment, spread over
     ``workers``); ``on_update`` the outcomes so far after each.
     """
@@ -257,8 +273,10 @@ def execute(runs: Sequence[Run], executor: cf.Executor, *, workers: int = 1, say
         if on_update is not None:
             on_update(outcomes)
 
-    def submit_ready() -> None:
+    def submit_ready() -> None:  # at most `workers` at a time: nothing queued starts after Ctrl-C
         for name in list(waiting):
+            if len(futures) >= max(1, workers):
+                break
             run = by_name[name]
             vae_path = None
             if run.needs is not None:
