@@ -191,6 +191,17 @@ def test_a_failing_run_is_isolated(tmp_path):
     assert bad["log"] == os.path.join(runs[1].out, "run.log") and "Traceback" in log
 
 
+def test_run_whose_folder_cannot_be_written_fails_alone(tmp_path):
+    runs = plan(["null"], ["tiny"], [0, 1], [], str(tmp_path), REG)
+    with open(runs[0].out, "w") as fh:  # a file where the run's folder should be
+        fh.write("not a folder")
+    out = _execute(runs)
+    bad = out[runs[0].name]
+    assert bad["status"] == "failed" and bad["log"] is None
+    assert bad["error"] == f"cannot write its folder {runs[0].out}: a file of that name is in the way"
+    assert out[runs[1].name]["status"] == "done"
+
+
 def test_bad_value_found_by_the_experiment_fails_its_run(tmp_path):
     runs = plan(["null"], ["tiny"], [0], ["sleep_s=-1"], str(tmp_path), REG)
     out = _execute(runs)[runs[0].name]

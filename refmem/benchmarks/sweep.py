@@ -9,8 +9,8 @@ Reports
   a marginal cost per run (target < 2 s per run);
 * the **speed-up of 2 local workers over 1** on ``tiny`` runs of a real experiment
   (default ``consolidation``), each setting in a fresh folder, every worker with one BLAS
-  thread (so the figure is the pool's own scaling), and the overhead per run of the
-  one-worker sweep.
+  thread (so the figure is the pool's own scaling), and the overhead per run of each:
+  the workers' time not spent inside the runs, ``(workers * wall - inside) / runs``.
 
 The machine's load average is recorded next to the figures: on a loaded machine the
 speed-up is smaller than on idle cores.
@@ -33,8 +33,10 @@ DESCRIPTION = "sweep machinery: overhead per run and speed-up of 2 local workers
 NULL_REGISTRY = {"null": "refmem.sweep.null"}
 
 
-def _sweep(argv: List[str], out: str, registry=None) -> dict:
-    """Wall time of one ``refmem sweep`` and the seconds spent inside the experiments."""
+def _sweep(argv: List[str], out: str, registry=None, workers: int = 1) -> dict:
+    """Wall time of one ``refmem sweep`` on ``workers`` workers and the seconds spent inside
+    the experiments; the overhead per run is the workers' time not spent inside them,
+    ``(workers * wall - inside) / runs``."""
     from refmem.sweep.cli import main
 
     t0 = time.perf_counter()
@@ -45,7 +47,8 @@ def _sweep(argv: List[str], out: str, registry=None) -> dict:
     if rc != 0 or any(r["status"] != "done" for r in runs):
         raise RuntimeError(f"benchmark sweep {' '.join(argv)} failed: see {out}")
     inner = sum(float(r["seconds"]) for r in runs)
-    return {"wall_s": wall, "inside_s": inner, "runs": len(runs), "overhead_per_run_s": (wall - inner) / len(runs)}
+    return {"wall_s": wall, "inside_s": inner, "runs": len(runs),
+            "overhead_per_run_s": (workers * wall - inner) / len(runs)}
 
 
 def run(n_null: int = 10, tiny_seeds: int = 4, experiment: str = "consolidation") -> dict:
@@ -62,7 +65,7 @@ def run(n_null: int = 10, tiny_seeds: int = 4, experiment: str = "consolidation"
         for w in (1, 2):
             res["tiny"][f"workers{w}"] = _sweep([experiment, "--config", "tiny", "--seeds", f"0-{tiny_seeds - 1}",
                                                  "--workers", str(w), "--threads", "1"],
-                                                os.path.join(tmp, f"tiny{w}"))
+                                                os.path.join(tmp, f"tiny{w}"), workers=w)
             res["tiny"][f"workers{w}"]["busy_fraction"] = (res["tiny"][f"workers{w}"]["inside_s"]
                                                            / (w * res["tiny"][f"workers{w}"]["wall_s"]))
         res["tiny"]["speedup_2_over_1"] = res["tiny"]["workers1"]["wall_s"] / res["tiny"]["workers2"]["wall_s"]
@@ -93,7 +96,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         t = tn[f"workers{w}"]
         print(f"  {a.experiment} tiny x {a.tiny_seeds} seeds, {w} worker(s) x 1 BLAS thread: {t['wall_s']:.1f} s wall, "
               f"{t['inside_s']:.1f} s in the runs; workers busy {t['busy_fraction']:.0%} of the time"
-              + (f", overhead {t['overhead_per_run_s']:.2f} s per run" if w == 1 else ""))
+              + f", overhead {t['overhead_per_run_s']:.2f} worker-s per run")
     print(f"  speed-up of 2 workers over 1: {tn['speedup_2_over_1']:.2f}x")
     if a.json:
         save_json(a.json, res)

@@ -167,13 +167,22 @@ def run_one(task: Dict[str, object]) -> Dict[str, object]:
         ``name``, ``status`` (``"done"`` when a complete ``results.json`` exists
         afterwards, else ``"failed"``), ``rc`` (the experiment's exit status), ``error``
         (one line, or None), ``seconds`` (inside ``main``), ``passed``/``total`` (criteria),
-        ``log``, ``host``, ``pid``, ``blas_threads``.
+        ``log`` (None when the run's folder cannot be written), ``host``, ``pid``, ``blas_threads``.
     """
     out = str(task["out"])
-    os.makedirs(out, exist_ok=True)
     log_path = os.path.join(out, LOG_NAME)
     rc, error = None, None
-    with open(log_path, "a") as fh:
+    try:
+        os.makedirs(out, exist_ok=True)
+        fh = open(log_path, "a")
+    except OSError as exc:  # the run cannot even start: no log to point to
+        return {"name": task["name"], "status": "failed", "rc": None, "seconds": None, "passed": 0, "total": 0,
+                "error": f"cannot write its folder {out}: "
+                         + ("a file of that name is in the way" if os.path.isfile(out) else str(exc.strerror or exc)),
+                "log": None,
+                "host": socket.gethostname(), "pid": os.getpid(),
+                "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+    with fh:
         fh.write(f"\n=== refmem sweep: {time.strftime('%Y-%m-%d %H:%M:%S')} on {socket.gethostname()} "
                  f"pid {os.getpid()}: refmem run {task['experiment']} {' '.join(task['argv'])}\n")
         start = fh.tell()
@@ -267,7 +276,7 @@ def execute(runs: Sequence[Run], executor: cf.Executor, *, workers: int = 1, say
         if out["status"] == "done":
             what += f", {out['passed']}/{out['total']} criteria pass"
         else:
-            what += f": {out['error']} (log: {out['log']})"
+            what += f": {out['error']}" + (f" (log: {out['log']})" if out.get("log") else "")
         say(f"[{n_done}/{n_total}] {run.name}: {what}; elapsed {format_seconds(el)}, "
             f"ETA {format_seconds(eta)}")
         if on_update is not None:

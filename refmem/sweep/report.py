@@ -178,7 +178,7 @@ def _runs_table(runs: Sequence[Mapping[str, Any]], out_dir: str) -> str:
         crit = "-" if r.get("total") in (None, 0) else f"{r['passed']}/{r['total']}"
         note = r.get("action") or ""
         if r["status"] == "failed":
-            note = f"{r.get('error')} (log: `{os.path.relpath(r['log'], out_dir)}`)"
+            note = str(r.get("error")) + (f" (log: `{os.path.relpath(r['log'], out_dir)}`)" if r.get("log") else "")
         body.append(f"| {r['name']} | {r['role']} | {r['status']} | {t} | {crit} | {note} |")
     return head + "\n".join(body) + "\n"
 
