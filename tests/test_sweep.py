@@ -323,6 +323,19 @@ def test_dask_local_cluster(tmp_path):
     assert summary["groups"][0]["criteria"][0]["values"] == [1.0, 1.5, 2.0]
 
 
+def test_real_tiny_sweep_on_a_dask_local_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    from refmem.cli import main
+
+    out = tmp_path / "sw"
+    assert main(["sweep", "consolidation", "extended", "--config", "tiny", "--seeds", "0", "--executor", "dask",
+                 "--workers", "2", "--out", str(out), "--quiet"]) == 0
+    ext = json.loads((out / "extended-tiny-seed0" / "results.json").read_text())
+    assert ext["vae"]["path"] == str(out / "consolidation-tiny-seed0" / "vae.npz")  # the shared VAE, trained once
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["done"] == 2 and "LocalCluster" in summary["executor"]
+
+
 def test_dask_unreachable_scheduler(tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     rc = sweep_main(["null", "--scheduler", "tcp://127.0.0.1:9", "--timeout", "1", "--out", str(tmp_path / "s")],
