@@ -279,7 +279,8 @@ def test_ctrl_c_stops_the_sweep_and_its_runs(tmp_path):
     import time
 
     out = tmp_path / "s"
-    code = ("import sys; from refmem.sweep.cli import main; "
+    code = ("import signal, sys; from refmem.sweep.cli import main; "
+            "signal.signal(signal.SIGINT, signal.default_int_handler); "  # as in a terminal, whatever the parent's
             f"sys.exit(main(['null', '--config', 'tiny', '--seeds', '0-3', '--set', 'sleep_s=60', "
             f"'--workers', '2', '--quiet', '--out', {str(out)!r}], registry={{'null': {NULL!r}}}))")
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,

@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import signal
 import socket
 import time
 import traceback
@@ -79,6 +80,10 @@ def _stop_workers(ex: cf.ProcessPoolExecutor) -> None:
 
 def _init_worker(env: Dict[str, str]) -> None:
     os.environ.update(env)  # already inherited; kept for anything the worker starts
+    # Ctrl-C in a terminal reaches the whole process group: only the sweep's own process
+    # acts on it (it terminates the workers), so no worker is killed halfway through
+    # sending a result back, which could leave the pool waiting for the rest of it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
