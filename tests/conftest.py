@@ -20,6 +20,26 @@ settings.register_profile(
 settings.load_profile("refmem")
 
 
+def _drop_default_field(path, cfg):
+    """Remove from a run's saved ``config.json`` a field that ``cfg`` holds at its default,
+    as if the run had been recorded before the field existed."""
+    import dataclasses
+    import json
+
+    name = next(f.name for f in dataclasses.fields(cfg) if f.name != "seed" and getattr(cfg, f.name) == f.default)
+    with open(path) as fh:
+        saved = json.load(fh)
+    del saved[name]
+    with open(path, "w") as fh:
+        json.dump(saved, fh)
+
+
+@pytest.fixture
+def drop_default_field():
+    """:func:`_drop_default_field` (a run folder recorded before a config field was added)."""
+    return _drop_default_field
+
+
 @pytest.fixture(scope="session")
 def small_shapes3d_vae_path(tmp_path_factory):
     """A saved, untrained Shapes3D VAE with narrow convolutions (fast smoke runs with --vae)."""

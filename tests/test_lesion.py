@@ -71,17 +71,7 @@ def test_matched_cohorts_share_geometry_and_are_distinct():
     assert np.all(ctx[:, 1] % 4 == day)                            # each day its own wall hues
 
 
-def _drop_default_field(path, cfg):
-    """Remove from a saved config.json a field at its default (a field added after the run)."""
-    name = next(f.name for f in dataclasses.fields(cfg) if f.name != "seed" and getattr(cfg, f.name) == f.default)
-    with open(path) as fh:
-        saved = json.load(fh)
-    del saved[name]
-    with open(path, "w") as fh:
-        json.dump(saved, fh)
-
-
-def test_tiny_run_outputs_and_resume(tmp_path):
+def test_tiny_run_outputs_and_resume(tmp_path, drop_default_field):
     out = str(tmp_path / "run")
     res = run(CONFIGS["tiny"], out, quiet=True, preset="tiny")
     for f in ("results.json", "report.md", "config.json", "examples.png", "days_forward.npz", "days_reverse.npz"):
@@ -96,7 +86,7 @@ def test_tiny_run_outputs_and_resume(tmp_path):
     assert p["used_hippocampus"][0] == 1.0 and p["used_hippocampus"][-1] == 0.0
     again = run(CONFIGS["tiny"], out, resume=True, quiet=True, preset="tiny")    # every day checkpointed
     assert again["by_age"] == res["by_age"]
-    _drop_default_field(os.path.join(out, "config.json"), CONFIGS["tiny"])  # as recorded before it existed
+    drop_default_field(os.path.join(out, "config.json"), CONFIGS["tiny"])  # as recorded before it existed
     assert run(CONFIGS["tiny"], out, resume=True, quiet=True, preset="tiny")["by_age"] == res["by_age"]
     with pytest.raises(ValueError):
         run(dataclasses.replace(CONFIGS["tiny"], n_per_cohort=9), out, resume=True, quiet=True)

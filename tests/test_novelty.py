@@ -53,7 +53,7 @@ def test_data_splits_hold_out_the_novel_classes():
     assert s["train"].shape[0] == cfg.shapes_train and s["novel_shape"].shape[0] == cfg.n_test
 
 
-def test_tiny_run_and_resume(tmp_path, monkeypatch):
+def test_tiny_run_and_resume(tmp_path, monkeypatch, drop_default_field):
     monkeypatch.setenv("REFMEM_CACHE_DIR", str(tmp_path / "cache"))
     out = str(tmp_path / "run")
     assert main(["--config", "tiny", "--out", out, "--quiet"]) == 0
@@ -66,13 +66,7 @@ def test_tiny_run_and_resume(tmp_path, monkeypatch):
     with open(os.path.join(out, "results.json")) as fh:
         again = json.load(fh)
     assert again["sets"] == res["sets"] and again["training_loss"] == {}        # VAEs reused
-    cfg_path = os.path.join(out, "config.json")  # recorded before a field at its default existed
-    with open(cfg_path) as fh:
-        saved = json.load(fh)
-    tiny = CONFIGS["tiny"]
-    del saved[next(f.name for f in dataclasses.fields(tiny) if f.name != "seed" and getattr(tiny, f.name) == f.default)]
-    with open(cfg_path, "w") as fh:
-        json.dump(saved, fh)
+    drop_default_field(os.path.join(out, "config.json"), CONFIGS["tiny"])  # as recorded before it existed
     assert main(["--config", "tiny", "--out", out, "--quiet", "--resume"]) == 0
     with open(os.path.join(out, "results.json")) as fh:
         assert json.load(fh)["training_loss"] == {}  # still the same run: VAEs reused

@@ -109,8 +109,7 @@ def _drawn_curve(c: Mapping[str, Any]):
 
 def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14) -> np.ndarray:
     img = np.ones((h, w, 3))
-    full = _every_seed(c)
-    _, band_lo, band_hi = _drawn_curve(c)
+    mean, band_lo, band_hi = _drawn_curve(c)  # NaN where not drawn
     vals = [v for s in c["values"] for v in s] + list(band_lo) + list(band_hi)  # what is drawn
     vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
@@ -121,18 +120,17 @@ def _raster_panel(c: Mapping[str, Any], h: int = 220, w: int = 320, m: int = 14)
     for x in range(int(X(0)), int(X(len(c["mean"]) - 1)) + 1):  # the confidence band, column by column
         t = (x - m) / (w - 2 * m) * (n - 1)
         i = min(int(t), len(c["mean"]) - 2) if len(c["mean"]) > 1 else 0
-        a, b = c["ci_low"][i:i + 2], c["ci_high"][i:i + 2]
-        if len(a) == 2 and None not in a and None not in b and all(full[i:i + 2]):
+        a, b = band_lo[i:i + 2], band_hi[i:i + 2]
+        if len(a) == 2 and np.isfinite(a).all() and np.isfinite(b).all():
             f = t - i
             y_lo, y_hi = Y(a[0] + f * (a[1] - a[0])), Y(b[0] + f * (b[1] - b[0]))
             img[int(round(y_hi)):int(round(y_lo)) + 1, x] = (0.78, 0.85, 0.96)
     for s in c["values"]:
         for i in range(len(s) - 1):
             _line(img, X(i), Y(s[i]), X(i + 1), Y(s[i + 1]), (0.6, 0.6, 0.6))
-    for i in range(len(c["mean"]) - 1):
-        if not all(full[i:i + 2]):
-            continue
-        _line(img, X(i), Y(c["mean"][i]), X(i + 1), Y(c["mean"][i + 1]), (0.1, 0.25, 0.7), width=2)
+    for i in range(len(mean) - 1):
+        if np.isfinite(mean[i:i + 2]).all():
+            _line(img, X(i), Y(mean[i]), X(i + 1), Y(mean[i + 1]), (0.1, 0.25, 0.7), width=2)
     img[[0, -1], :] = img[:, [0, -1]] = 0.3
     return img
 
