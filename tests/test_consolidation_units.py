@@ -146,6 +146,38 @@ def test_few_shot_scores_in_chunks_like_one_float64_copy():
         assert _score(probe, x[30:], y[30:], chunk=chunk) == want
 
 
+def test_few_shot_control_shares_the_pixel_curve_it_would_measure():
+    from refmem.neocortex import shapes3d_vae
+    from refmem.experiments.consolidation.fewshot import _curves, few_shot
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, (40, 64, 64, 3)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    small = dict(latent_dim=4, widths=(4, 4, 4, 4))
+    vae, untrained = (shapes3d_vae(rng=np.random.default_rng(s), **small) for s in (0, 1))
+    args = (x[:20], y[:20], x[20:], y[20:], [10, 20], ("conv1",), "svc")
+    out = few_shot(vae, *args, untrained_vae=untrained)
+    alone = _curves(untrained, *args)  # the control measured on its own, pixels included
+    ctl = dict(out["controls"]["untrained"])
+    assert ctl.pop("mu_gain_over_untrained") == 0.0
+    assert ctl == alone
+    assert ctl["accuracy"]["pixels"] == out["accuracy"]["pixels"]
+
+
+def test_path_distances_of_a_repeated_image_are_measured_once_with_the_same_numbers():
+    from refmem.analysis.stats import nearest_distance
+    from refmem.experiments.consolidation.analyses import _path_distances
+
+    images = np.random.default_rng(5).uniform(0, 1, (30, 8, 8, 3)).astype(np.float32)
+    refs = [np.arange(i, 30) for i in range(3)]
+    repeated = np.broadcast_to(images[:1, None], (3, 6) + images.shape[1:])
+    want = np.stack([nearest_distance(np.ascontiguousarray(p), images[r]) for p, r in zip(repeated, refs)])
+    np.testing.assert_array_equal(_path_distances(repeated, images, refs), want)
+    paths = images[:18].reshape((3, 6) + images.shape[1:])  # distinct steps: measured row by row
+    want = np.stack([nearest_distance(p, images[r]) for p, r in zip(paths, refs)])
+    np.testing.assert_array_equal(_path_distances(paths, images, refs), want)
+
+
 # ----------------------------------------------------------------------------- E6 triples
 @given(st.integers(1, 30), st.integers(0, 2 ** 31))
 @settings(max_examples=20)

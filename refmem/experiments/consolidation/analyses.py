@@ -162,10 +162,20 @@ def interpolation(vae, images: np.ndarray, n_pairs: int = 10, n_steps: int = 10,
 
 
 def _path_distances(paths: np.ndarray, images: np.ndarray, refs) -> np.ndarray:
-    """(P, S) MAE of every step of path p to its nearest scene among ``images[refs[p]]``."""
+    """(P, S) MAE of every step of path p to its nearest scene among ``images[refs[p]]``.
+
+    A path whose steps are one image repeated (a broadcast view, step stride 0, as the
+    constant control) is measured once: every row's distance is computed independently,
+    so the copies would all give that number.
+    """
     from refmem.analysis.stats import nearest_distance
 
-    return np.stack([nearest_distance(p, images[r], metric="mae") for p, r in zip(paths, refs)])  # min_r mean |x - r|
+    def one(p, r):
+        if p.strides[0] == 0:
+            return np.repeat(nearest_distance(p[:1], images[r], metric="mae"), len(p))
+        return nearest_distance(p, images[r], metric="mae")  # min_r mean |x - r|
+
+    return np.stack([one(p, r) for p, r in zip(paths, refs)])
 
 
 def _mae(a: np.ndarray, b: np.ndarray) -> np.ndarray:

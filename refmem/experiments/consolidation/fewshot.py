@@ -69,7 +69,8 @@ def few_shot(vae, train_images: np.ndarray, train_labels: np.ndarray, test_image
         Encoder layers (raw conv outputs) to include between pixels and mu.
     untrained_vae : VAE, optional
         The same architecture before training; the same numbers for it go to
-        ``controls["untrained"]``.
+        ``controls["untrained"]`` (its pixel curve is not measured again when both VAEs
+        have one dtype: raw pixels do not depend on the VAE).
 
     Returns
     -------
@@ -88,8 +89,9 @@ def few_shot(vae, train_images: np.ndarray, train_labels: np.ndarray, test_image
         raise ValueError(f"no few-shot size fits the {len(train_labels)} training scenes (sizes {list(sizes)})")
     args = (np.asarray(train_images)[:max(used)], train_labels, test_images, test_labels, used, layers, probe_kind)
     out = _curves(vae, *args)
-    if untrained_vae is not None:
-        ctl = _curves(untrained_vae, *args)
+    if untrained_vae is not None:  # raw pixels in the same dtype do not depend on the VAE: one curve
+        same = np.dtype(untrained_vae.dtype) == np.dtype(vae.dtype)
+        ctl = _curves(untrained_vae, *args, pixels=out["accuracy"]["pixels"] if same else None)
         small = [i for i, n in enumerate(used) if n <= 200]
         out["mu_gain_over_untrained"] = _nanmean([out["accuracy"]["mu"][i] - ctl["accuracy"]["mu"][i] for i in small])
         ctl["mu_gain_over_untrained"] = 0.0  # the untrained VAE against itself
@@ -114,15 +116,21 @@ def _score(probe, features: np.ndarray, labels: np.ndarray, chunk: int = 250) ->
     return hits / len(labels)
 
 
-def _curves(vae, train_images, train_labels, test_images, test_labels, used, layers, probe_kind) -> Dict:
+def _curves(vae, train_images, train_labels, test_images, test_labels, used, layers, probe_kind,
+            pixels=None) -> Dict:
+    """Accuracy per representation and size; ``pixels``: the pixel curve, already measured."""
     from refmem.analysis.stats import spearman
 
     tr = representations(vae, train_images, layers)
     te = representations(vae, test_images, layers)
     acc: Dict[str, List[float]] = {name: [] for name in tr}
+    if pixels is not None:
+        acc["pixels"] = list(pixels)
     for n in used:
         y = train_labels[:n]
         for name in tr:
+            if pixels is not None and name == "pixels":
+                continue
             if len(np.unique(y)) < 2:  # docs/paper-experiments.md, E8: NaN when < 2 classes present
                 acc[name].append(float("nan"))
                 continue
