@@ -146,36 +146,67 @@ def test_few_shot_scores_in_chunks_like_one_float64_copy():
         assert _score(probe, x[30:], y[30:], chunk=chunk) == want
 
 
-def test_few_shot_control_shares_the_pixel_curve_it_would_measure():
-    from refmem.neocortex import shapes3d_vae
-    from refmem.experiments.consolidation.fewshot import _curves, few_shot
-
+def _few_shot_problem():
+    """Noise scenes whose class shows in one corner's brightness: pixel accuracy grows with n."""
     rng = np.random.default_rng(4)
-    x = rng.uniform(0, 1, (40, 64, 64, 3)).astype(np.float32)
-    y = rng.integers(0, 3, 40)
+    y = np.tile([0, 1, 2], 30)
+    x = rng.uniform(0, 1, (90, 64, 64, 3))
+    x[:, :4, :4, :] = 0.5 * x[:, :4, :4, :] + 0.4 * y[:, None, None, None]
+    return x.clip(0, 1).astype(np.float32), y
+
+
+@pytest.mark.parametrize("control_dtype", [np.float32, np.float64])
+def test_few_shot_control_shares_the_pixel_curve_it_would_measure(monkeypatch, control_dtype):
+    import refmem.experiments.consolidation.fewshot as fs
+    from refmem.neocortex import shapes3d_vae
+
+    x, y = _few_shot_problem()
     small = dict(latent_dim=4, widths=(4, 4, 4, 4))
-    vae, untrained = (shapes3d_vae(rng=np.random.default_rng(s), **small) for s in (0, 1))
-    args = (x[:20], y[:20], x[20:], y[20:], [10, 20], ("conv1",), "svc")
-    out = few_shot(vae, *args, untrained_vae=untrained)
-    alone = _curves(untrained, *args)  # the control measured on its own, pixels included
+    vae = shapes3d_vae(rng=np.random.default_rng(0), **small)
+    untrained = shapes3d_vae(rng=np.random.default_rng(1), dtype=control_dtype, **small)
+    args = (x[:30], y[:30], x[30:], y[30:], [3, 6, 30], ("conv1",), "svc")
+    alone = fs._curves(untrained, *args)  # the control measured on its own, pixels included
+    fitted = []
+    real_fit = fs.fit_probe
+    monkeypatch.setattr(fs, "fit_probe", lambda f, *a: fitted.append(f.shape[1]) or real_fit(f, *a))
+    out = fs.few_shot(vae, *args, untrained_vae=untrained)
     ctl = dict(out["controls"]["untrained"])
     assert ctl.pop("mu_gain_over_untrained") == 0.0
-    assert ctl == alone
-    assert ctl["accuracy"]["pixels"] == out["accuracy"]["pixels"]
+    assert ctl == alone  # the same numbers as measuring the control alone
+    assert len(set(out["accuracy"]["pixels"])) > 1  # the curve carries information to share
+    pixel_fits = fitted.count(x[0].size)
+    assert pixel_fits == (3 if control_dtype == np.float32 else 6)  # shared only in one dtype
 
 
-def test_path_distances_of_a_repeated_image_are_measured_once_with_the_same_numbers():
-    from refmem.analysis.stats import nearest_distance
+def test_few_shot_control_rejects_a_pixel_curve_of_other_sizes():
+    from refmem.neocortex import shapes3d_vae
+    from refmem.experiments.consolidation.fewshot import _curves
+
+    x, y = _few_shot_problem()
+    vae = shapes3d_vae(rng=np.random.default_rng(0), latent_dim=4, widths=(4, 4, 4, 4))
+    with pytest.raises(ValueError, match="one accuracy per size"):
+        _curves(vae, x[:30], y[:30], x[30:], y[30:], [3, 6], (), "svc", pixels=[0.5])
+
+
+def test_path_distances_of_a_repeated_image_are_measured_once_with_the_same_numbers(monkeypatch):
+    import refmem.analysis.stats as stats
     from refmem.experiments.consolidation.analyses import _path_distances
 
     images = np.random.default_rng(5).uniform(0, 1, (30, 8, 8, 3)).astype(np.float32)
-    refs = [np.arange(i, 30) for i in range(3)]
-    repeated = np.broadcast_to(images[:1, None], (3, 6) + images.shape[1:])
-    want = np.stack([nearest_distance(np.ascontiguousarray(p), images[r]) for p, r in zip(repeated, refs)])
-    np.testing.assert_array_equal(_path_distances(repeated, images, refs), want)
+    refs = [np.arange(18 + i, 30) for i in range(3)]  # the references exclude the path images
+    nearest = stats.nearest_distance
+    repeated = np.broadcast_to(images[2:5, None], (3, 6) + images.shape[1:])  # one image per path
+    want = np.stack([nearest(np.ascontiguousarray(p), images[r]) for p, r in zip(repeated, refs)])
     paths = images[:18].reshape((3, 6) + images.shape[1:])  # distinct steps: measured row by row
-    want = np.stack([nearest_distance(p, images[r]) for p, r in zip(paths, refs)])
-    np.testing.assert_array_equal(_path_distances(paths, images, refs), want)
+    want_paths = np.stack([nearest(p, images[r]) for p, r in zip(paths, refs)])
+    rows = []
+    monkeypatch.setattr(stats, "nearest_distance", lambda q, *a, **k: rows.append(len(q)) or nearest(q, *a, **k))
+    got = _path_distances(repeated, images, refs)
+    assert rows == [1, 1, 1]  # measured once per path
+    np.testing.assert_array_equal(got, want)
+    assert np.all(want > 0) and len(np.unique(want)) == 3
+    np.testing.assert_array_equal(_path_distances(paths, images, refs), want_paths)
+    assert rows[3:] == [6, 6, 6] and len(np.unique(want_paths)) == want_paths.size
 
 
 # ----------------------------------------------------------------------------- E6 triples

@@ -69,8 +69,8 @@ def few_shot(vae, train_images: np.ndarray, train_labels: np.ndarray, test_image
         Encoder layers (raw conv outputs) to include between pixels and mu.
     untrained_vae : VAE, optional
         The same architecture before training; the same numbers for it go to
-        ``controls["untrained"]`` (its pixel curve is not measured again when both VAEs
-        have one dtype: raw pixels do not depend on the VAE).
+        ``controls["untrained"]`` (its pixel curve is the trained VAE's when both VAEs
+        have the same dtype: raw pixels in one dtype do not depend on the VAE).
 
     Returns
     -------
@@ -118,8 +118,15 @@ def _score(probe, features: np.ndarray, labels: np.ndarray, chunk: int = 250) ->
 
 def _curves(vae, train_images, train_labels, test_images, test_labels, used, layers, probe_kind,
             pixels=None) -> Dict:
-    """Accuracy per representation and size; ``pixels``: the pixel curve, already measured."""
+    """Accuracy per representation and size.
+
+    ``pixels``: the pixel curve already measured on the same images (in ``vae.dtype``),
+    labels, sizes and probe, taken as is instead of being measured again.
+    """
     from refmem.analysis.stats import spearman
+
+    if pixels is not None and len(pixels) != len(used):
+        raise ValueError(f"pixels must hold one accuracy per size ({len(used)}), got {len(pixels)}")
 
     tr = representations(vae, train_images, layers)
     te = representations(vae, test_images, layers)
