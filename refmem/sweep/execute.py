@@ -184,9 +184,7 @@ def run_one(task: Dict[str, object]) -> Dict[str, object]:
         return {"name": task["name"], "status": "failed", "rc": None, "seconds": None, "passed": 0, "total": 0,
                 "error": f"cannot write its folder {out}: "
                          + ("a file of that name is in the way" if os.path.isfile(out) else str(exc.strerror or exc)),
-                "log": None,
-                "host": socket.gethostname(), "pid": os.getpid(),
-                "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+                "log": None, **_worker_info()}
     with fh:
         fh.write(f"\n=== refmem sweep: {time.strftime('%Y-%m-%d %H:%M:%S')} on {socket.gethostname()} "
                  f"pid {os.getpid()}: refmem run {task['experiment']} {' '.join(task['argv'])}\n")
@@ -212,8 +210,12 @@ def run_one(task: Dict[str, object]) -> Dict[str, object]:
     rows = [] if res is None else res.get("criteria", res.get("effects"))
     return {"name": task["name"], "status": "done" if res is not None else "failed", "rc": rc, "error": error,
             "seconds": seconds, "passed": sum(r.get("passed") is True for r in rows), "total": len(rows),
-            "log": log_path, "host": socket.gethostname(), "pid": os.getpid(),
-            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+            "log": log_path, **_worker_info()}
+
+
+def _worker_info() -> Dict[str, object]:
+    """Where a run ran: ``host``, ``pid`` and ``blas_threads`` of the worker."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def _task(run: Run, resume: bool, vae_path: Optional[str]) -> Dict[str, object]:

@@ -133,11 +133,10 @@ def _curves(vae, train_images, train_labels, test_images, test_labels, used, lay
     acc: Dict[str, List[float]] = {name: [] for name in tr}
     if pixels is not None:
         acc["pixels"] = list(pixels)
+    measured = [name for name in tr if pixels is None or name != "pixels"]
     for n in used:
         y = train_labels[:n]
-        for name in tr:
-            if pixels is not None and name == "pixels":
-                continue
+        for name in measured:
             if len(np.unique(y)) < 2:  # docs/paper-experiments.md, E8: NaN when < 2 classes present
                 acc[name].append(float("nan"))
                 continue
